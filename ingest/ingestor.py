@@ -22,6 +22,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from web3 import AsyncWeb3, WebSocketProvider
+
+from arbstream.config import ChainConfig, DexConfig, TopicsConfig
+from arbstream.errors import SchemaError
 from arbstream.ingest.decode import (
     PAIR_CREATED_TOPIC,
     POOL_TOPICS,
@@ -32,10 +36,6 @@ from arbstream.ingest.decode import (
     hexstr,
     log_topic0,
 )
-from web3 import AsyncWeb3, WebSocketProvider
-
-from arbstream.config import ChainConfig, DexConfig, TopicsConfig
-from arbstream.errors import SchemaError
 from arbstream.log import publish
 from arbstream.schemas import BlockHeader, PoolCreated, PoolEvent
 
