@@ -43,7 +43,6 @@ def apply_sync(pools: dict[str, Any], event: PoolEvent) -> dict[str, Any]:
                 event.log_index,
                 event.block_hash,
                 event.tx_hash,
-                event.log_index,
                 event.reserve0,
                 event.reserve1,
             ]

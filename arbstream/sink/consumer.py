@@ -1,0 +1,132 @@
+"""Every topic -> ClickHouse, batched and idempotent.
+
+A Kafka consumer group reads all pipeline topics, decodes each record with its
+versioned schema, inserts per table in batches and commits offsets only after the insert
+(at-least-once); the ReplacingMergeTree tables collapse re-deliveries on the record's
+identity. A record that does not decode lands in ``dead_letters`` with its offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import defaultdict
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from clickhouse_connect.driver.client import Client
+
+from arbstream.config import Settings
+from arbstream.errors import SchemaError
+from arbstream.schemas import DeadLetter, Record
+from arbstream.sink.clickhouse import create_schema, insert_records
+from arbstream.sink.tables import TABLES, TableSpec, topic_map
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class SinkStats:
+    rows: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
+    batches: int = 0
+
+
+class ClickHouseSink:
+    def __init__(self, settings: Settings, client: Client, group_id: str | None = None) -> None:
+        self.settings = settings
+        self.client = client
+        self.database = settings.clickhouse_database
+        self.routes = topic_map(settings.topics)
+        self.group_id = group_id or f"{settings.app_id}-sink"
+        self.stats = SinkStats()
+        self.consumer: AIOKafkaConsumer | None = None
+        self._dead_letter_spec = next(s for s in TABLES if s.record is DeadLetter)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(create_schema, self.client, self.database)
+        self.consumer = AIOKafkaConsumer(
+            *self.routes,
+            bootstrap_servers=self.settings.bootstrap_servers,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            rebalance_timeout_ms=int(self.settings.rebalance_timeout_s * 1000),
+            session_timeout_ms=int(max(6.0, 2 * self.settings.rebalance_timeout_s) * 1000),
+            heartbeat_interval_ms=1000,
+        )
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume and insert until ``stop`` is set."""
+        assert self.consumer is not None, "start() first"
+        while not stop.is_set():
+            await self.poll_once()
+
+    async def poll_once(self, timeout_s: float | None = None) -> int:
+        """One batch: fetch, decode, insert, commit. Returns the number of records."""
+        assert self.consumer is not None, "start() first"
+        timeout = timeout_s if timeout_s is not None else self.settings.sink_flush_s
+        batch = await self.consumer.getmany(
+            timeout_ms=int(timeout * 1000), max_records=self.settings.sink_batch_size
+        )
+        if not batch:
+            return 0
+        per_table: dict[str, tuple[TableSpec, list[Record]]] = {}
+        count = 0
+        for tp, messages in batch.items():
+            spec = self.routes[tp.topic]
+            for msg in messages:
+                count += 1
+                try:
+                    record: Record = spec.record.from_json(
+                        msg.value or b"", source=f"{tp.topic}[{tp.partition}]@{msg.offset}"
+                    )
+                    target = spec
+                except SchemaError as exc:
+                    record = DeadLetter(
+                        source_topic=tp.topic,
+                        source_partition=tp.partition,
+                        source_offset=msg.offset,
+                        stage="sink",
+                        reason=str(exc),
+                        payload=(msg.value or b"").decode(errors="replace")[:10_000],
+                    )
+                    target = self._dead_letter_spec
+                    log.warning(
+                        "sink: dead letter %s[%s]@%s: %s", tp.topic, tp.partition, msg.offset, exc
+                    )
+                per_table.setdefault(target.table, (target, []))[1].append(record)
+        for spec, records in per_table.values():
+            await asyncio.to_thread(insert_records, self.client, self.database, spec, records)
+            self.stats.rows[spec.table] += len(records)
+        await self.consumer.commit()
+        self.stats.batches += 1
+        return count
+
+    async def lag(self) -> int:
+        """Records on the assigned partitions not yet consumed."""
+        assert self.consumer is not None
+        parts = list(self.consumer.assignment())
+        if not parts:
+            return 0
+        ends = await self.consumer.end_offsets(parts)
+        return sum(max(0, ends[tp] - await self.consumer.position(tp)) for tp in parts)
+
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        """Insert until every topic is consumed to its current end (or the timeout)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline:
+            await self.poll_once(0.2)
+            if await self.lag() == 0:
+                return
+        log.warning("sink: drain timed out with lag %s", await self.lag())
+
+
+def topic_partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+    return sorted(consumer.assignment())
