@@ -10,20 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import keccak
-
+from arbstream.contracts.abi import PAIR_CREATED_TOPIC, SWAP_TOPIC, SYNC_TOPIC
 from arbstream.errors import SchemaError
 from arbstream.schemas import BlockHeader, PoolCreated, PoolEvent
 
-
-def _topic(signature: str) -> str:
-    return "0x" + keccak(text=signature).hex()
-
-
-SWAP_TOPIC = _topic("Swap(address,uint256,uint256,uint256,uint256,address)")
-SYNC_TOPIC = _topic("Sync(uint112,uint112)")
-PAIR_CREATED_TOPIC = _topic("PairCreated(address,address,address,uint256)")
 POOL_TOPICS = (SWAP_TOPIC, SYNC_TOPIC)
+__all__ = ["PAIR_CREATED_TOPIC", "POOL_TOPICS", "SWAP_TOPIC", "SYNC_TOPIC"]
 
 
 @dataclass(frozen=True, slots=True)

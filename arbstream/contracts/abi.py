@@ -80,7 +80,10 @@ ERC20_ABI: ABI = [
         [("", "bool")],
         "nonpayable",
     ),
-    _event("Transfer", [("from", "address", True), ("to", "address", True), ("value", "uint256", False)]),
+    _event(
+        "Transfer",
+        [("from", "address", True), ("to", "address", True), ("value", "uint256", False)],
+    ),
     _event(
         "Approval",
         [("owner", "address", True), ("spender", "address", True), ("value", "uint256", False)],
@@ -115,10 +118,17 @@ V2_PAIR_ABI: ABI = [
     _fn("price1CumulativeLast", [], [("", "uint256")]),
     _fn("kLast", [], [("", "uint256")]),
     _fn("mint", [("to", "address")], [("liquidity", "uint256")], "nonpayable"),
-    _fn("burn", [("to", "address")], [("amount0", "uint256"), ("amount1", "uint256")], "nonpayable"),
+    _fn(
+        "burn", [("to", "address")], [("amount0", "uint256"), ("amount1", "uint256")], "nonpayable"
+    ),
     _fn(
         "swap",
-        [("amount0Out", "uint256"), ("amount1Out", "uint256"), ("to", "address"), ("data", "bytes")],
+        [
+            ("amount0Out", "uint256"),
+            ("amount1Out", "uint256"),
+            ("to", "address"),
+            ("data", "bytes"),
+        ],
         [],
         "nonpayable",
     ),
@@ -216,7 +226,12 @@ FLASH_ARB_ABI: ABI = [
     _fn("owner", [], [("", "address")]),
     _fn(
         "getAmountOut",
-        [("amountIn", "uint256"), ("reserveIn", "uint256"), ("reserveOut", "uint256"), ("feeBps", "uint256")],
+        [
+            ("amountIn", "uint256"),
+            ("reserveIn", "uint256"),
+            ("reserveOut", "uint256"),
+            ("feeBps", "uint256"),
+        ],
         [("", "uint256")],
         "pure",
     ),
@@ -240,7 +255,12 @@ FLASH_ARB_ABI: ABI = [
         [],
         "nonpayable",
     ),
-    _fn("withdraw", [("token", "address"), ("to", "address"), ("amount", "uint256")], [], "nonpayable"),
+    _fn(
+        "withdraw",
+        [("token", "address"), ("to", "address"), ("amount", "uint256")],
+        [],
+        "nonpayable",
+    ),
     _event(
         "ArbExecuted",
         [

@@ -1,0 +1,54 @@
+# arbstream: `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+DEMO_ARGS ?=
+
+.PHONY: all setup demo test test-fast check bench contracts build clean
+
+all: setup
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+arbstream/contracts/build/.stamp: node_modules/.package-lock.json scripts/compile_contracts.js $(wildcard arbstream/contracts/*.sol)
+	node scripts/compile_contracts.js
+	touch $@
+
+contracts: arbstream/contracts/build/.stamp
+
+$(STAMP): $(VENV)/bin/python pyproject.toml setup.py $(wildcard cyext/*.pyx cyext/*.pxd cyext/include/*)
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+build: $(STAMP)
+	$(PIP) install -q -e '.[dev]'
+
+setup: $(STAMP) contracts
+
+demo: setup
+	$(VENV)/bin/arbstream demo --summary .arbstream/demo-summary.json $(DEMO_ARGS)
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider
+	ARBSTREAM_NO_CYTHON=1 $(PY) -m pytest -q -p no:cacheprovider tests/unit
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not integration"
+
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy arbstream ingest streams cyext analytics
+
+bench: setup
+	$(PY) -m arbstream.bench
+
+clean:
+	rm -rf build *.egg-info arbstream/contracts/build cyext/*.c cyext/*.so .arbstream

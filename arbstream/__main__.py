@@ -1,0 +1,3 @@
+from arbstream.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,251 @@
+"""Revalidate, simulate, then execute one opportunity on one chain.
+
+The executor is the only holder of a key. For every opportunity it:
+1. refuses stale ones (older than ``max_age_s``) without touching the chain;
+2. re-reads both pools' reserves at the latest block and re-sizes the cycle with the
+   cyext kernel; refuses when the edge no longer covers gas, or is below the estimate
+   the detector emitted (the detector emits a fresh opportunity for the new state);
+3. applies risk limits (trade size, gas price, consecutive reverts);
+4. simulates ``FlashArb.execute`` with ``eth_call`` and refuses on revert or when the
+   simulated profit is below the required minimum;
+5. only when armed, sends the transaction with that minimum as the on-chain
+   ``minProfit`` (so it reverts rather than under-delivers) and reads the realized profit
+   from the contract's ``ArbExecuted`` event in the receipt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import AsyncWeb3
+from web3.exceptions import ContractLogicError, TimeExhausted
+
+from arbstream.config import ChainConfig, ExecutorConfig
+from arbstream.contracts.abi import FLASH_ARB_ABI, V2_PAIR_ABI
+from arbstream.cyext import v2_math
+from arbstream.schemas import Execution, Opportunity, now_ms
+from arbstream.streams.valuation import Valuation
+
+log = logging.getLogger(__name__)
+
+
+class ChainExecutor:
+    """Executes opportunities of one chain, one at a time (one nonce sequence)."""
+
+    def __init__(
+        self, chain: ChainConfig, w3: AsyncWeb3, account: LocalAccount | None, cfg: ExecutorConfig
+    ) -> None:
+        if not chain.arb_contract:
+            raise ValueError(f"chain {chain.chain_id}: no arb_contract configured")
+        self.chain = chain
+        self.w3 = w3
+        self.account = account
+        self.cfg = cfg
+        self.valuation = Valuation(chain)
+        self.contract = w3.eth.contract(
+            address=AsyncWeb3.to_checksum_address(chain.arb_contract), abi=FLASH_ARB_ABI
+        )
+        self.lock = asyncio.Lock()
+        self.consecutive_reverts = 0
+
+    def _result(self, opp: Opportunity, status: str, reason: str = "", **fields: Any) -> Execution:
+        if status == "rejected":
+            log.info("chain %s: rejected %s: %s", opp.chain_id, opp.id, reason)
+        return Execution(
+            opportunity_id=opp.id,
+            chain_id=opp.chain_id,
+            status=status,
+            reason=reason,
+            profit_token=opp.profit_token,
+            profit_symbol=opp.profit_symbol,
+            **fields,
+        )
+
+    async def handle(self, opp: Opportunity) -> Execution:
+        async with self.lock:
+            return await self._handle(opp)
+
+    async def _handle(self, opp: Opportunity) -> Execution:
+        age_s = (now_ms() - opp.detected_ts_ms) / 1000
+        if age_s > self.cfg.max_age_s:
+            return self._result(opp, "rejected", f"stale: {age_s:.1f}s old")
+        if opp.kind != "cross_dex" or len(opp.pools) != 2:
+            return self._result(opp, "rejected", f"unsupported opportunity kind {opp.kind}")
+        if self.consecutive_reverts >= self.cfg.max_consecutive_reverts:
+            return self._result(
+                opp, "rejected", f"halted after {self.consecutive_reverts} reverts in a row"
+            )
+
+        # 1. revalidate on the latest state
+        block = await self.w3.eth.get_block("latest")
+        number = int(block["number"])
+        token_in, token_mid = opp.tokens[0], opp.tokens[1]
+        borrow, sell = (AsyncWeb3.to_checksum_address(p) for p in opp.pools)
+        r_borrow, r_sell = await asyncio.gather(
+            self._reserves(borrow, number), self._reserves(sell, number)
+        )
+        r_in1, r_mid1 = r_borrow if opp.zero_for_one[0] else (r_borrow[1], r_borrow[0])
+        r_mid2, r_in2 = r_sell if opp.zero_for_one[1] else (r_sell[1], r_sell[0])
+        amount_in, _, _, profit = v2_math.optimal_two_pool(
+            r_in1, r_mid1, opp.fees_bps[0], r_mid2, r_in2, opp.fees_bps[1]
+        )
+        base_fee = int(block.get("baseFeePerGas") or 0)
+        gas_price = base_fee + self.chain.priority_fee_wei
+        gas_cost_wei = opp.gas_estimate * gas_price
+        gas_cost_token = (
+            -(-gas_cost_wei * opp.gas_cost_token // opp.gas_cost_wei) if opp.gas_cost_wei else 0
+        )
+        min_profit = max(opp.net_profit, gas_cost_token + 1)
+        if profit <= 0:
+            return self._result(opp, "rejected", f"no edge at block {number}")
+        if profit < min_profit:
+            return self._result(
+                opp,
+                "rejected",
+                f"edge {profit} at block {number} below required {min_profit} (estimate net {opp.net_profit}, gas {gas_cost_token})",
+                amount_in=amount_in,
+                expected_profit=profit,
+            )
+
+        # 2. risk limits
+        trade_usd = self.valuation.usd(token_in, amount_in)
+        if trade_usd > self.cfg.max_trade_usd:
+            return self._result(
+                opp, "rejected", f"trade ${trade_usd:,.0f} above max_trade_usd", amount_in=amount_in
+            )
+        if gas_price > self.cfg.max_gas_price_gwei * 1e9:
+            return self._result(
+                opp, "rejected", f"gas price {gas_price / 1e9:.1f} gwei above limit"
+            )
+
+        # 3. simulate
+        call = self.contract.functions.execute(
+            borrow,
+            sell,
+            AsyncWeb3.to_checksum_address(token_in),
+            amount_in,
+            opp.fees_bps[0],
+            opp.fees_bps[1],
+            min_profit,
+        )
+        sender = self.account.address if self.account else await self._owner()
+        try:
+            simulated = int(await call.call({"from": sender}, block_identifier=number))
+        except ContractLogicError as exc:
+            return self._result(
+                opp,
+                "rejected",
+                f"simulation reverted: {exc.message or exc}",
+                amount_in=amount_in,
+                expected_profit=profit,
+            )
+        if simulated < min_profit:
+            return self._result(
+                opp,
+                "rejected",
+                f"simulation unprofitable: {simulated} < {min_profit}",
+                amount_in=amount_in,
+                expected_profit=profit,
+                simulated_profit=simulated,
+            )
+        if not self.cfg.armed or self.account is None:
+            return self._result(
+                opp,
+                "simulated",
+                "dry run (executor not armed)",
+                amount_in=amount_in,
+                expected_profit=profit,
+                simulated_profit=simulated,
+            )
+
+        # 4. execute
+        return await self._send(opp, call, amount_in, profit, simulated, base_fee, token_mid)
+
+    async def _send(
+        self,
+        opp: Opportunity,
+        call: Any,
+        amount_in: int,
+        profit: int,
+        simulated: int,
+        base_fee: int,
+        token_mid: str,
+    ) -> Execution:
+        assert self.account is not None
+        w3 = self.w3
+        nonce = await w3.eth.get_transaction_count(self.account.address, "pending")
+        tx = await call.build_transaction(
+            {
+                "from": self.account.address,
+                "nonce": nonce,
+                "chainId": self.chain.chain_id,
+                "gas": int(opp.gas_estimate * 2),
+                "maxPriorityFeePerGas": self.chain.priority_fee_wei,
+                "maxFeePerGas": 2 * base_fee + self.chain.priority_fee_wei,
+            }
+        )
+        signed = self.account.sign_transaction(tx)
+        sent_at = time.monotonic()
+        tx_hash = await w3.eth.send_raw_transaction(signed.raw_transaction)
+        try:
+            receipt = await w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self.cfg.receipt_timeout_s, poll_latency=0.1
+            )
+        except TimeExhausted:
+            return self._result(
+                opp,
+                "failed",
+                f"no receipt after {self.cfg.receipt_timeout_s}s",
+                tx_hash=tx_hash.to_0x_hex(),
+                amount_in=amount_in,
+                expected_profit=profit,
+                simulated_profit=simulated,
+            )
+        gas_used = int(receipt["gasUsed"])
+        price = int(receipt.get("effectiveGasPrice") or 0)
+        common = dict(
+            tx_hash=tx_hash.to_0x_hex(),
+            block_number=int(receipt["blockNumber"]),
+            amount_in=amount_in,
+            expected_profit=profit,
+            simulated_profit=simulated,
+            gas_used=gas_used,
+            effective_gas_price=price,
+            gas_cost_wei=gas_used * price,
+        )
+        if int(receipt["status"]) != 1:
+            self.consecutive_reverts += 1
+            log.warning("chain %s: tx %s reverted", opp.chain_id, tx_hash.to_0x_hex())
+            return self._result(opp, "reverted", "transaction reverted on chain", **common)
+        self.consecutive_reverts = 0
+        events = self.contract.events.ArbExecuted().process_receipt(receipt)
+        realized = sum(int(e["args"]["profit"]) for e in events)
+        log.info(
+            "chain %s: executed %s in block %s: profit %s %s (%.1fs)",
+            opp.chain_id,
+            opp.id,
+            receipt["blockNumber"],
+            realized,
+            opp.profit_symbol,
+            time.monotonic() - sent_at,
+        )
+        return self._result(
+            opp,
+            "succeeded",
+            "",
+            realized_profit=realized,
+            realized_profit_usd=self.valuation.usd(opp.profit_token, realized),
+            **common,
+        )
+
+    async def _reserves(self, pair: str, block: int) -> tuple[int, int]:
+        contract = self.w3.eth.contract(address=pair, abi=V2_PAIR_ABI)
+        r0, r1, _ = await contract.functions.getReserves().call(block_identifier=block)
+        return int(r0), int(r1)
+
+    async def _owner(self) -> str:
+        return str(await self.contract.functions.owner().call())

@@ -1,0 +1,252 @@
+/* 256-bit unsigned arithmetic (4 little-endian uint64 limbs) and the exact Uniswap-V2
+ * getAmountOut / getAmountIn with SafeMath (DSMath) overflow semantics.
+ * Header-only: included by cyext/_v2_math.pyx. Needs GCC/Clang (unsigned __int128). */
+#ifndef ARBSTREAM_U256_H
+#define ARBSTREAM_U256_H
+
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef unsigned __int128 u128;
+typedef __int128 i128;
+typedef struct { uint64_t w[4]; } u256;
+
+/* result codes of the V2 kernels (mapped to exceptions by the .pyx) */
+enum {
+    V2_OK = 0,
+    V2_INSUFFICIENT_INPUT = 1,
+    V2_INSUFFICIENT_OUTPUT = 2,
+    V2_INSUFFICIENT_LIQUIDITY = 3,
+    V2_MUL_OVERFLOW = 4,
+    V2_ADD_OVERFLOW = 5,
+    V2_SUB_UNDERFLOW = 6,
+    V2_DIV_ZERO = 7
+};
+
+#define V2_D 10000u
+
+static inline void u256_set_u64(u256 *r, uint64_t v) { r->w[0] = v; r->w[1] = r->w[2] = r->w[3] = 0; }
+static inline void u256_set_u128(u256 *r, u128 v) {
+    r->w[0] = (uint64_t)v; r->w[1] = (uint64_t)(v >> 64); r->w[2] = r->w[3] = 0;
+}
+static inline int u256_is_zero(const u256 *a) { return (a->w[0] | a->w[1] | a->w[2] | a->w[3]) == 0; }
+static inline int u256_fits_u128(const u256 *a) { return (a->w[2] | a->w[3]) == 0; }
+static inline u128 u256_low128(const u256 *a) { return ((u128)a->w[1] << 64) | a->w[0]; }
+
+static inline int u256_cmp(const u256 *a, const u256 *b) {
+    for (int i = 3; i >= 0; i--) {
+        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+    }
+    return 0;
+}
+
+/* r = a + b; returns the carry out (1 = overflow) */
+static inline int u256_add(u256 *r, const u256 *a, const u256 *b) {
+    uint64_t c = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 s = (u128)a->w[i] + b->w[i] + c;
+        r->w[i] = (uint64_t)s;
+        c = (uint64_t)(s >> 64);
+    }
+    return (int)c;
+}
+
+/* r = a - b; returns the borrow out (1 = underflow) */
+static inline int u256_sub(u256 *r, const u256 *a, const u256 *b) {
+    uint64_t br = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t x = a->w[i], y = b->w[i];
+        uint64_t d = x - y;
+        uint64_t b1 = x < y;
+        uint64_t d2 = d - br;
+        uint64_t b2 = d < br;
+        r->w[i] = d2;
+        br = b1 | b2;
+    }
+    return (int)br;
+}
+
+/* r = a * b mod 2^256; returns 1 when the full product does not fit in 256 bits */
+static inline int u256_mul(u256 *r, const u256 *a, const u256 *b) {
+    uint64_t t[4] = {0, 0, 0, 0};
+    int ovf = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t ai = a->w[i];
+        if (ai == 0) continue;
+        uint64_t carry = 0;
+        for (int j = 0; j < 4; j++) {
+            if (i + j < 4) {
+                u128 p = (u128)ai * b->w[j] + t[i + j] + carry;
+                t[i + j] = (uint64_t)p;
+                carry = (uint64_t)(p >> 64);
+            } else if (b->w[j]) {
+                ovf = 1;
+            }
+        }
+        if (carry) ovf = 1;
+    }
+    memcpy(r->w, t, sizeof t);
+    return ovf;
+}
+
+static inline int u256_mul_u64(u256 *r, const u256 *a, uint64_t b) {
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 p = (u128)a->w[i] * b + carry;
+        r->w[i] = (uint64_t)p;
+        carry = (uint64_t)(p >> 64);
+    }
+    return carry != 0;
+}
+
+static inline int u256_nlimbs(const u256 *a) {
+    int n = 4;
+    while (n > 0 && a->w[n - 1] == 0) n--;
+    return n;
+}
+
+/* q = u / v, r = u % v (v != 0). Knuth algorithm D on 64-bit digits. */
+static inline void u256_divmod(u256 *q, u256 *r, const u256 *u, const u256 *v) {
+    int n = u256_nlimbs(v), m = u256_nlimbs(u);
+    u256 qq = {{0, 0, 0, 0}}, rr = {{0, 0, 0, 0}};
+    if (m < n || (m == n && u256_cmp(u, v) < 0)) {
+        rr = *u;
+    } else if (m <= 2) {
+        u128 a = u256_low128(u), b = u256_low128(v);
+        u256_set_u128(&qq, a / b);
+        u256_set_u128(&rr, a % b);
+    } else if (n == 1) {
+        uint64_t d = v->w[0];
+        uint64_t rem = 0;
+        for (int i = m - 1; i >= 0; i--) {
+            u128 cur = ((u128)rem << 64) | u->w[i];
+            qq.w[i] = (uint64_t)(cur / d);
+            rem = (uint64_t)(cur % d);
+        }
+        rr.w[0] = rem;
+    } else {
+        int s = __builtin_clzll(v->w[n - 1]);
+        uint64_t vn[4], un[5];
+        for (int i = n - 1; i > 0; i--)
+            vn[i] = (v->w[i] << s) | (s ? v->w[i - 1] >> (64 - s) : 0);
+        vn[0] = v->w[0] << s;
+        un[m] = s ? u->w[m - 1] >> (64 - s) : 0;
+        for (int i = m - 1; i > 0; i--)
+            un[i] = (u->w[i] << s) | (s ? u->w[i - 1] >> (64 - s) : 0);
+        un[0] = u->w[0] << s;
+        for (int j = m - n; j >= 0; j--) {
+            u128 num = ((u128)un[j + n] << 64) | un[j + n - 1];
+            u128 qhat = num / vn[n - 1];
+            u128 rhat = num % vn[n - 1];
+            while ((qhat >> 64) != 0 ||
+                   qhat * vn[n - 2] > ((rhat << 64) | un[j + n - 2])) {
+                qhat--;
+                rhat += vn[n - 1];
+                if ((rhat >> 64) != 0) break;
+            }
+            uint64_t qd = (uint64_t)qhat, carry = 0, br = 0;
+            for (int i = 0; i < n; i++) {
+                u128 p = (u128)qd * vn[i] + carry;
+                carry = (uint64_t)(p >> 64);
+                uint64_t plo = (uint64_t)p, x = un[i + j];
+                uint64_t d = x - plo, b1 = x < plo;
+                uint64_t d2 = d - br, b2 = d < br;
+                un[i + j] = d2;
+                br = b1 + b2;
+            }
+            uint64_t x = un[j + n];
+            uint64_t d = x - carry, b1 = x < carry;
+            uint64_t d2 = d - br, b2 = d < br;
+            un[j + n] = d2;
+            if (b1 | b2) { /* qhat was one too large: add back */
+                qd--;
+                uint64_t c = 0;
+                for (int i = 0; i < n; i++) {
+                    u128 sm = (u128)un[i + j] + vn[i] + c;
+                    un[i + j] = (uint64_t)sm;
+                    c = (uint64_t)(sm >> 64);
+                }
+                un[j + n] += c;
+            }
+            qq.w[j] = qd;
+        }
+        for (int i = 0; i < n; i++)
+            rr.w[i] = s ? (un[i] >> s) | (un[i + 1] << (64 - s)) : un[i];
+    }
+    if (q) *q = qq;
+    if (r) *r = rr;
+}
+
+/* UniswapV2Library.getAmountOut with gamma = 10000 - fee_bps (SafeMath order of checks). */
+static inline int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, const u256 *rout,
+                                uint64_t gamma) {
+    if (u256_is_zero(ain)) return V2_INSUFFICIENT_INPUT;
+    if (u256_is_zero(rin) || u256_is_zero(rout)) return V2_INSUFFICIENT_LIQUIDITY;
+    /* fast path: every intermediate fits in 128 bits */
+    if (u256_fits_u128(ain) && u256_fits_u128(rin) && u256_fits_u128(rout)) {
+        u128 a = u256_low128(ain), ri = u256_low128(rin), ro = u256_low128(rout);
+        u128 wf, num, rd, den;
+        if (!__builtin_mul_overflow(a, (u128)gamma, &wf) && !__builtin_mul_overflow(wf, ro, &num) &&
+            !__builtin_mul_overflow(ri, (u128)V2_D, &rd) && !__builtin_add_overflow(rd, wf, &den)) {
+            u256_set_u128(out, num / den);
+            return V2_OK;
+        }
+    }
+    u256 wf, num, rd, den;
+    if (u256_mul_u64(&wf, ain, gamma)) return V2_MUL_OVERFLOW;
+    if (u256_mul(&num, &wf, rout)) return V2_MUL_OVERFLOW;
+    if (u256_mul_u64(&rd, rin, V2_D)) return V2_MUL_OVERFLOW;
+    if (u256_add(&den, &rd, &wf)) return V2_ADD_OVERFLOW;
+    u256_divmod(out, NULL, &num, &den);
+    return V2_OK;
+}
+
+/* UniswapV2Library.getAmountIn with gamma = 10000 - fee_bps. */
+static inline int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, const u256 *rout,
+                               uint64_t gamma) {
+    if (u256_is_zero(aout)) return V2_INSUFFICIENT_OUTPUT;
+    if (u256_is_zero(rin) || u256_is_zero(rout)) return V2_INSUFFICIENT_LIQUIDITY;
+    u256 t, num, diff, den, q, one;
+    if (u256_mul(&t, rin, aout)) return V2_MUL_OVERFLOW;
+    if (u256_mul_u64(&num, &t, V2_D)) return V2_MUL_OVERFLOW;
+    if (u256_sub(&diff, rout, aout)) return V2_SUB_UNDERFLOW;
+    if (u256_mul_u64(&den, &diff, gamma)) return V2_MUL_OVERFLOW;
+    if (u256_is_zero(&den)) return V2_DIV_ZERO;
+    u256_divmod(&q, NULL, &num, &den);
+    u256_set_u64(&one, 1);
+    if (u256_add(out, &q, &one)) return V2_ADD_OVERFLOW;
+    return V2_OK;
+}
+
+/* Python int <-> u256 (little-endian bytes; the caller has range-checked the value). */
+#if PY_VERSION_HEX >= 0x030D0000
+#define ARB_LONG_AS_BYTES(o, buf, n) \
+    _PyLong_AsByteArray((PyLongObject *)(o), (unsigned char *)(buf), (n), 1, 0, 1)
+#else
+#define ARB_LONG_AS_BYTES(o, buf, n) \
+    _PyLong_AsByteArray((PyLongObject *)(o), (unsigned char *)(buf), (n), 1, 0)
+#endif
+
+static inline int arb_long_to_u256(PyObject *o, u256 *r) {
+    unsigned char buf[32];
+    if (ARB_LONG_AS_BYTES(o, buf, 32) < 0) return -1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int k = 7; k >= 0; k--) v = (v << 8) | buf[8 * i + k];
+        r->w[i] = v;
+    }
+    return 0;
+}
+
+static inline PyObject *arb_u256_to_long(const u256 *a) {
+    if ((a->w[1] | a->w[2] | a->w[3]) == 0) return PyLong_FromUnsignedLongLong(a->w[0]);
+    unsigned char buf[32];
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = a->w[i];
+        for (int k = 0; k < 8; k++) { buf[8 * i + k] = (unsigned char)(v & 0xff); v >>= 8; }
+    }
+    return _PyLong_FromByteArray(buf, 32, 1, 0);
+}
+
+#endif /* ARBSTREAM_U256_H */

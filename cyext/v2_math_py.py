@@ -1,0 +1,244 @@
+"""Exact Uniswap-V2 pricing in pure Python: the oracle the Cython kernel is tested against.
+
+``get_amount_out`` / ``get_amount_in`` are ``UniswapV2Library.getAmountOut`` /
+``getAmountIn`` of Uniswap/v2-periphery (contracts/libraries/UniswapV2Library.sol), with the
+SafeMath (DSMath) checks of that code: every uint256 ``mul``/``add`` that would overflow and
+every ``sub`` that would underflow reverts, here as :class:`MathOverflow` with the same reason.
+
+The hard-coded 997/1000 is generalised to ``fee_bps``: ``amount_in * (10000 - fee_bps)`` over
+``reserve_in * 10000``. 30 bps (9970/10000) is 997/1000 scaled by 10, so every floor is
+identical to the Uniswap original; PancakeSwap V2's 25 bps is its 9975/10000.
+
+``optimal_two_pool`` sizes a two-pool cycle A -> B -> A. The continuous composition is
+``f(x) = P x / (Q + R x)`` with ``D = 10000``, ``g_i = D - fee_i``, ``P = g1 g2 b1 a2``,
+``Q = D^2 a1 b2``, ``R = g1 (D b2 + g2 b1)``; ``f'(x) = 1`` gives
+``x* = (sqrt(P Q) - Q) / R = D (sqrt(g1 g2 a1 b1 a2 b2) - D a1 b2) / (g1 (D b2 + g2 b1))``.
+The floors make the integer profit ``F(x) - x`` differ from ``f(x) - x``, but never exceed it,
+so once a candidate with profit ``t`` is known only the ``x`` with ``f(x) - x >= t`` (an
+interval, roots of a quadratic) can do better. When that interval holds at most
+``ENUM_CAP`` distinct inputs (or distinct mid amounts, taking the smallest input for each),
+it is searched entirely: the result is then the exact integer argmax, the smallest ``x`` on
+ties. Otherwise (very deep pools, where thousands of inputs lie within a unit of the optimum)
+the best seed is hill-climbed to a local optimum: ``profit(x) > profit(x - 1)`` and
+``profit(x) >= profit(x + 1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from math import isqrt
+
+from arbstream.cyext.errors import (
+    ADD_OVERFLOW,
+    MUL_OVERFLOW,
+    SUB_UNDERFLOW,
+    DivisionByZero,
+    FeeError,
+    InsufficientInputAmount,
+    InsufficientLiquidity,
+    InsufficientOutputAmount,
+    InvalidPath,
+    MathOverflow,
+    UintRangeError,
+)
+
+__all__ = [
+    "get_amount_in",
+    "get_amount_out",
+    "get_amounts_out",
+    "optimal_two_pool",
+    "optimal_two_pool_batch",
+]
+
+D = 10_000
+UINT256_MAX = (1 << 256) - 1
+UINT112_MAX = (1 << 112) - 1
+ENUM_CAP = 2048
+CLIMB_CAP = 256
+NO_PROFIT = (0, 0, 0, 0)
+
+
+def _uint(value: int, limit: int = UINT256_MAX) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"expected int, got {type(value).__name__}")
+    if value < 0 or value > limit:
+        raise UintRangeError(value, limit.bit_length())
+    return value
+
+
+def _gamma(fee_bps: int) -> int:
+    if not isinstance(fee_bps, int):
+        raise TypeError(f"fee_bps: expected int, got {type(fee_bps).__name__}")
+    if not 0 <= fee_bps < D:
+        raise FeeError(fee_bps)
+    return D - fee_bps
+
+
+def _mul(a: int, b: int) -> int:
+    z = a * b
+    if z > UINT256_MAX:
+        raise MathOverflow(MUL_OVERFLOW)
+    return z
+
+
+def _add(a: int, b: int) -> int:
+    z = a + b
+    if z > UINT256_MAX:
+        raise MathOverflow(ADD_OVERFLOW)
+    return z
+
+
+def _out(amount_in: int, reserve_in: int, reserve_out: int, gamma: int) -> int:
+    if amount_in == 0:
+        raise InsufficientInputAmount()
+    if reserve_in == 0 or reserve_out == 0:
+        raise InsufficientLiquidity()
+    with_fee = _mul(amount_in, gamma)
+    numerator = _mul(with_fee, reserve_out)
+    denominator = _add(_mul(reserve_in, D), with_fee)
+    return numerator // denominator
+
+
+def get_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int = 30) -> int:
+    """Output of an exact-input swap: ``UniswapV2Library.getAmountOut`` with ``fee_bps``.
+
+    Raises InsufficientInputAmount / InsufficientLiquidity / MathOverflow like the contract.
+    """
+    return _out(_uint(amount_in), _uint(reserve_in), _uint(reserve_out), _gamma(fee_bps))
+
+
+def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_bps: int = 30) -> int:
+    """Input needed for an exact-output swap: ``UniswapV2Library.getAmountIn`` with ``fee_bps``.
+
+    Raises InsufficientOutputAmount / InsufficientLiquidity / MathOverflow (including
+    ``ds-math-sub-underflow`` when ``amount_out > reserve_out``) and DivisionByZero when
+    ``amount_out == reserve_out``.
+    """
+    amount_out, reserve_in, reserve_out = _uint(amount_out), _uint(reserve_in), _uint(reserve_out)
+    gamma = _gamma(fee_bps)
+    if amount_out == 0:
+        raise InsufficientOutputAmount()
+    if reserve_in == 0 or reserve_out == 0:
+        raise InsufficientLiquidity()
+    numerator = _mul(_mul(reserve_in, amount_out), D)
+    if amount_out > reserve_out:
+        raise MathOverflow(SUB_UNDERFLOW)
+    denominator = _mul(reserve_out - amount_out, gamma)
+    if denominator == 0:
+        raise DivisionByZero()
+    return _add(numerator // denominator, 1)
+
+
+def get_amounts_out(amount_in: int, reserves: Iterable[Sequence[int]]) -> list[int]:
+    """Router ``getAmountsOut`` over hops ``(reserve_in, reserve_out, fee_bps)``.
+
+    Returns ``[amount_in, out_hop1, ..., out_hopN]``; an intermediate zero reverts the next hop
+    with INSUFFICIENT_INPUT_AMOUNT, as on-chain. No hop raises InvalidPath.
+    """
+    amounts = [_uint(amount_in)]
+    for reserve_in, reserve_out, fee_bps in reserves:
+        amounts.append(_out(amounts[-1], _uint(reserve_in), _uint(reserve_out), _gamma(fee_bps)))
+    if len(amounts) < 2:
+        raise InvalidPath()
+    return amounts
+
+
+class _Cycle:
+    """Integer profit of A -> B (pool 1) -> A (pool 2), with the best input seen so far."""
+
+    __slots__ = ("a1", "a2", "b1", "b2", "best", "g1", "g2")
+
+    def __init__(self, a1: int, b1: int, g1: int, b2: int, a2: int, g2: int) -> None:
+        self.a1, self.b1, self.g1, self.b2, self.a2, self.g2 = a1, b1, g1, b2, a2, g2
+        self.best: tuple[int, int, int, int] | None = None  # (x, mid, out, profit)
+
+    def mid(self, x: int) -> int:
+        return _out(x, self.a1, self.b1, self.g1)
+
+    def profit(self, x: int) -> tuple[int, int, int, int]:
+        m = self.mid(x)
+        o = _out(m, self.b2, self.a2, self.g2) if m else 0
+        return x, m, o, o - x
+
+    def x_min(self, m: int) -> int:
+        """Smallest x with mid(x) >= m (1 <= m < b1)."""
+        num = m * D * self.a1
+        den = self.g1 * (self.b1 - m)
+        return -(-num // den)
+
+    def consider(self, x: int) -> int:
+        cand = self.profit(x)
+        best = self.best
+        if best is None or cand[3] > best[3] or (cand[3] == best[3] and x < best[0]):
+            self.best = cand
+        return cand[3]
+
+
+def optimal_two_pool(
+    reserve_a1: int,
+    reserve_b1: int,
+    fee1_bps: int,
+    reserve_b2: int,
+    reserve_a2: int,
+    fee2_bps: int,
+) -> tuple[int, int, int, int]:
+    """Most profitable integer input of the cycle A -> B on pool 1, B -> A on pool 2.
+
+    Reserves are uint112 (as stored by UniswapV2Pair). Returns ``(amount_in, amount_mid,
+    amount_out, profit)`` or ``(0, 0, 0, 0)`` when no input is profitable. See the module
+    docstring for the exactness guarantee and the tie rule (smallest input).
+    """
+    a1, b1, b2, a2 = (_uint(v, UINT112_MAX) for v in (reserve_a1, reserve_b1, reserve_b2, reserve_a2))
+    g1, g2 = _gamma(fee1_bps), _gamma(fee2_bps)
+    if not (a1 and b1 and b2 and a2):
+        raise InsufficientLiquidity()
+    p = g1 * g2 * b1 * a2
+    q = D * D * a1 * b2
+    if p <= q:  # f'(0) <= 1: f(x) - x <= 0 everywhere
+        return NO_PROFIT
+    r = g1 * (D * b2 + g2 * b1)
+    x0 = (isqrt(p * q) - q) // r
+    cyc = _Cycle(a1, b1, g1, b2, a2, g2)
+    for x in (x0, x0 + 1):
+        if x >= 1:
+            cyc.consider(x)
+    m0 = cyc.mid(max(x0, 1))
+    for m in (m0, m0 + 1):
+        if 1 <= m < b1:
+            cyc.consider(cyc.x_min(m))
+    assert cyc.best is not None
+    # Only x with f(x) - x >= t can beat (or tie) the best: R x^2 + (Q + R t - P) x + t Q <= 0.
+    t = max(cyc.best[3], 1)
+    bq = p - q - r * t
+    disc = bq * bq - 4 * r * t * q
+    if bq <= 0 or disc < 0:
+        return NO_PROFIT
+    sd = isqrt(disc)
+    lo = max(1, (bq - sd - 1) // (2 * r))
+    hi = -(-(bq + sd + 1) // (2 * r))
+    if hi - lo < ENUM_CAP:
+        for x in range(lo, hi + 1):
+            cyc.consider(x)
+    else:
+        m_lo, m_hi = cyc.mid(lo), cyc.mid(hi)
+        if m_hi - m_lo < ENUM_CAP:
+            for m in range(max(m_lo, 1), m_hi + 1):
+                x = max(cyc.x_min(m), lo)
+                if x <= hi:
+                    cyc.consider(x)
+        else:
+            for _ in range(CLIMB_CAP):
+                x, best_profit = cyc.best[0], cyc.best[3]
+                if x > 1 and cyc.consider(x - 1) >= best_profit:
+                    continue
+                if cyc.consider(x + 1) <= best_profit:
+                    break
+    best = cyc.best
+    return best if best[3] > 0 else NO_PROFIT
+
+
+def optimal_two_pool_batch(
+    rows: Iterable[Sequence[int]],
+) -> list[tuple[int, int, int, int]]:
+    """``optimal_two_pool`` over many 6-tuples ``(a1, b1, fee1, b2, a2, fee2)``."""
+    return [optimal_two_pool(*row) for row in rows]
