@@ -14,13 +14,16 @@ from arbstream.errors import ArbstreamError
 log = logging.getLogger("arbstream")
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, command: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aiokafka", "web3", "urllib3", "websockets", "faust", "mode"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    noisy = ["aiokafka", "web3", "urllib3", "websockets"]
+    if command != "worker":  # a worker's own Faust log says when it is ready
+        noisy += ["faust", "mode"]
+    for name in noisy:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     except ArbstreamError as exc:
         print(f"arbstream: {exc}", file=sys.stderr)
         return 2
-    _setup_logging(level)
+    _setup_logging(level, args.command)
     try:
         return int(args.func(args))
     except ArbstreamError as exc:

@@ -10,7 +10,6 @@ the realized profit against the contract's on-chain balance change, token by tok
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import statistics
@@ -18,17 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from web3 import AsyncHTTPProvider, AsyncWeb3
-
-from arbstream.config import Settings, settings_to_json
-from arbstream.contracts.abi import ERC20_ABI
-from arbstream.ingest.ingestor import ChainIngestor
-from arbstream.log import ensure_topics, make_producer
+from arbstream.config import Settings
+from arbstream.pipeline import PipelineRun
 from arbstream.runtime.stack import LocalStack
-from arbstream.sim.deploy import dev_account, dev_traders
-from arbstream.sim.market import MarketSimulator
-from arbstream.sim.market_spec import DeployedMarket
-from arbstream.sink.clickhouse import connect
 from arbstream.sink.consumer import ClickHouseSink
 from arbstream.summary import (
     ChainSummary,
@@ -38,7 +29,6 @@ from arbstream.summary import (
     realized_by_token,
     to_json_dict,
 )
-from arbstream.workers import executor_env, worker_process
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +44,6 @@ class DemoOptions:
     data_dir: Path | None = None
     seed: int = 7
     progress_every_s: float = 10.0
-
-
-async def contract_balances(w3: AsyncWeb3, market: DeployedMarket) -> dict[str, int]:
-    """The arbitrage contract's balance of every market token."""
-    holder = AsyncWeb3.to_checksum_address(market.arb_contract)
-    out = {}
-    for token in market.tokens.values():
-        erc20 = w3.eth.contract(address=AsyncWeb3.to_checksum_address(token.address), abi=ERC20_ABI)
-        out[token.address.lower()] = int(await erc20.functions.balanceOf(holder).call())
-    return out
 
 
 class Demo:
@@ -94,67 +74,31 @@ class Demo:
         )
         await stack.deploy()
         settings = stack.settings(self.base)
-        config_file = self.run_dir / "config.json"
-        config_file.write_text(settings_to_json(settings))  # no secrets in the file
-        print(
-            f"  markets deployed ({time.monotonic() - started:.0f}s); config {config_file}",
-            flush=True,
-        )
-        await ensure_topics(settings.bootstrap_servers, settings.topics)
-
-        workers = [
-            worker_process("streams", config_file, settings),
-            worker_process(
-                "executor", config_file, settings, env=executor_env(dev_account(0).key.hex())
-            ),
-        ]
-        # started in parallel, each waited on until Faust says it is ready
-        await asyncio.gather(*(asyncio.to_thread(stack.group.start, p) for p in workers))
-        print(f"  stream worker and executor ready ({time.monotonic() - started:.0f}s)", flush=True)
-
-        sink = ClickHouseSink(settings, connect(settings.clickhouse_dsn))
-        await sink.start()
-        producer = make_producer(settings.bootstrap_servers)
-        await producer.start()
-        w3s = {
-            c: AsyncWeb3(AsyncHTTPProvider(stack.nodes[c].http_url, request_kwargs={"timeout": 30}))
-            for c in stack.chain_ids
-        }
-        before = {c: await contract_balances(w3s[c], stack.markets[c]) for c in stack.chain_ids}
-        stop, market_stop = asyncio.Event(), asyncio.Event()
-        ingestors = [ChainIngestor(c, producer, settings.topics) for c in settings.chains]
-        traders = dev_traders()
-        sims = [
-            MarketSimulator(w3s[c], stack.markets[c], traders, seed=self.opts.seed + c)
-            for c in stack.chain_ids
-        ]
-        tasks = [asyncio.create_task(i.run(stop)) for i in ingestors]
-        tasks += [asyncio.create_task(s.run(market_stop)) for s in sims]
-        tasks.append(asyncio.create_task(sink.run(stop)))
+        print(f"  markets deployed ({time.monotonic() - started:.0f}s)", flush=True)
+        run = PipelineRun(stack, settings, seed=self.opts.seed)
         try:
+            await run.start()
+            print(
+                f"  stream worker and executor ready ({time.monotonic() - started:.0f}s); "
+                f"market running for {self.opts.duration_s:.0f}s",
+                flush=True,
+            )
             t0 = time.monotonic()
             while (elapsed := time.monotonic() - t0) < self.opts.duration_s:
                 await asyncio.sleep(min(self.opts.progress_every_s, self.opts.duration_s - elapsed))
-                await self._progress(sink, settings, time.monotonic() - t0)
-                for t in tasks:
-                    if t.done() and t.exception():
-                        raise t.exception()  # type: ignore[misc]
-            market_stop.set()
+                run.check_alive()
+                await self._progress(run.sink, settings, time.monotonic() - t0)
             print(f"  market stopped; draining the pipeline ({DRAIN_S:.0f}s)", flush=True)
-            await asyncio.sleep(DRAIN_S)
+            await run.finish(DRAIN_S)
+            return self._summarize(
+                run.sink,
+                settings,
+                run.balances_before,
+                run.balances_after,
+                time.monotonic() - started,
+            )
         finally:
-            market_stop.set()
-            stop.set()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(t, 15)
-            await producer.stop()
-        for proc in reversed(workers):
-            proc.stop()
-        await sink.drain()
-        after = {c: await contract_balances(w3s[c], stack.markets[c]) for c in stack.chain_ids}
-        await sink.stop()
-        return self._summarize(sink, settings, before, after, time.monotonic() - started)
+            await run.shutdown()
 
     async def _progress(self, sink: ClickHouseSink, settings: Settings, elapsed: float) -> None:
         counts = await asyncio.to_thread(counts_by_chain, sink.client, settings.clickhouse_database)

@@ -19,8 +19,9 @@ interval, roots of a quadratic) can do better. When that interval holds at most
 ``ENUM_CAP`` distinct inputs (or distinct mid amounts, taking the smallest input for each),
 it is searched entirely: the result is then the exact integer argmax, the smallest ``x`` on
 ties. Otherwise (very deep pools, where thousands of inputs lie within a unit of the optimum)
-the best seed is hill-climbed to a local optimum: ``profit(x) > profit(x - 1)`` and
-``profit(x) >= profit(x + 1)``.
+the best seed is hill-climbed (strict improvements only) to a local optimum:
+``profit(x) >= profit(x - 1)`` and ``profit(x) >= profit(x + 1)``; ties are then not resolved
+to the smallest input (plateaus of equal profit can span millions of inputs there).
 """
 
 from __future__ import annotations
@@ -188,7 +189,9 @@ def optimal_two_pool(
     amount_out, profit)`` or ``(0, 0, 0, 0)`` when no input is profitable. See the module
     docstring for the exactness guarantee and the tie rule (smallest input).
     """
-    a1, b1, b2, a2 = (_uint(v, UINT112_MAX) for v in (reserve_a1, reserve_b1, reserve_b2, reserve_a2))
+    a1, b1, b2, a2 = (
+        _uint(v, UINT112_MAX) for v in (reserve_a1, reserve_b1, reserve_b2, reserve_a2)
+    )
     g1, g2 = _gamma(fee1_bps), _gamma(fee2_bps)
     if not (a1 and b1 and b2 and a2):
         raise InsufficientLiquidity()
@@ -198,6 +201,7 @@ def optimal_two_pool(
         return NO_PROFIT
     r = g1 * (D * b2 + g2 * b1)
     x0 = (isqrt(p * q) - q) // r
+    x_cap = (p - q) // r + 1  # f(x) - x <= 0 beyond: keeps every evaluation inside uint256
     cyc = _Cycle(a1, b1, g1, b2, a2, g2)
     for x in (x0, x0 + 1):
         if x >= 1:
@@ -205,7 +209,9 @@ def optimal_two_pool(
     m0 = cyc.mid(max(x0, 1))
     for m in (m0, m0 + 1):
         if 1 <= m < b1:
-            cyc.consider(cyc.x_min(m))
+            x = cyc.x_min(m)
+            if x <= x_cap:
+                cyc.consider(x)
     assert cyc.best is not None
     # Only x with f(x) - x >= t can beat (or tie) the best: R x^2 + (Q + R t - P) x + t Q <= 0.
     t = max(cyc.best[3], 1)
@@ -227,12 +233,16 @@ def optimal_two_pool(
                 if x <= hi:
                     cyc.consider(x)
         else:
-            for _ in range(CLIMB_CAP):
+            for _ in range(CLIMB_CAP):  # strict improvements: a handful of steps
                 x, best_profit = cyc.best[0], cyc.best[3]
-                if x > 1 and cyc.consider(x - 1) >= best_profit:
+                left = cyc.profit(x - 1) if x > 1 else None
+                if left is not None and left[3] > best_profit:
+                    cyc.best = left
                     continue
-                if cyc.consider(x + 1) <= best_profit:
+                right = cyc.profit(x + 1)
+                if right[3] <= best_profit:
                     break
+                cyc.best = right
     best = cyc.best
     return best if best[3] > 0 else NO_PROFIT
 

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
     """A Faust app configured for this deployment (no agents registered)."""
     app_id = app_id or settings.app_id
+    datadir = settings.data_dir / "faust" / app_id
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         app_id,
         broker=settings.broker_url,
@@ -28,7 +30,7 @@ def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
         topic_replication_factor=settings.topics.replication,
         topic_allow_declare=True,
         web_enabled=False,
-        datadir=str(settings.data_dir / "faust" / app_id),
+        datadir=str(datadir),
         broker_rebalance_timeout=settings.rebalance_timeout_s,
         broker_session_timeout=max(6.0, 2 * settings.rebalance_timeout_s),
         broker_heartbeat_interval=1.0,

@@ -77,7 +77,10 @@ def best_of(
     pairs: Sequence[tuple[PoolState, PoolState]], value: Callable[[str, int], float] | None = None
 ) -> CrossDexQuote | None:
     """Size every directed cycle of every pool pair in one batch call; return the best."""
-    directed = [row for a, b in pairs for row in quote_rows(a, b)]
+    live = [(a, b) for a, b in pairs if min(a.reserve0, a.reserve1, b.reserve0, b.reserve1) > 0]
+    directed = [row for a, b in live for row in quote_rows(a, b)]
+    if not directed:
+        return None
     rows = []
     for borrow, sell, token in directed:
         r_in1, r_mid1 = borrow.reserves_from(token)

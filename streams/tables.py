@@ -24,11 +24,7 @@ class Tables:
     @classmethod
     def declare(cls, app: faust.App) -> Tables:
         return cls(
-            pair_state=app.Table("pair_state", default=dict, key_type=str, value_serializer="json"),
-            chain_gas=app.GlobalTable(
-                "chain_gas", default=dict, key_type=str, value_serializer="json"
-            ),
-            native_price=app.GlobalTable(
-                "native_price", default=dict, key_type=str, value_serializer="json"
-            ),
+            pair_state=app.Table("pair_state", default=dict, key_type=str),
+            chain_gas=app.GlobalTable("chain_gas", default=dict, key_type=str),
+            native_price=app.GlobalTable("native_price", default=dict, key_type=str),
         )

@@ -23,6 +23,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.logs import DISCARD
 
 from arbstream.config import ChainConfig, ExecutorConfig
 from arbstream.contracts.abi import FLASH_ARB_ABI, V2_PAIR_ABI
@@ -222,7 +223,7 @@ class ChainExecutor:
             log.warning("chain %s: tx %s reverted", opp.chain_id, tx_hash.to_0x_hex())
             return self._result(opp, "reverted", "transaction reverted on chain", **common)
         self.consecutive_reverts = 0
-        events = self.contract.events.ArbExecuted().process_receipt(receipt)
+        events = self.contract.events.ArbExecuted().process_receipt(receipt, errors=DISCARD)
         realized = sum(int(e["args"]["profit"]) for e in events)
         log.info(
             "chain %s: executed %s in block %s: profit %s %s (%.1fs)",

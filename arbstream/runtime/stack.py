@@ -23,6 +23,7 @@ from arbstream.sim.market_spec import DeployedMarket, default_market_spec
 
 log = logging.getLogger(__name__)
 
+DEMO_PRIORITY_FEE_WEI = 3_000_000_000
 CHAIN_NAMES = {1: "ethereum", 56: "bsc", 42161: "arbitrum", 8453: "base", 137: "polygon"}
 
 
@@ -44,6 +45,8 @@ def chain_config(market: DeployedMarket, node: AnvilNode) -> ChainConfig:
         ],
         arb_contract=market.arb_contract,
         start_block=0,
+        # searchers outbid the noise traders' 1 gwei tip, so an arbitrage lands first in its block
+        priority_fee_wei=DEMO_PRIORITY_FEE_WEI,
     )
 
 

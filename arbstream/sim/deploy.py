@@ -271,12 +271,12 @@ async def deploy_market(
     stage = _Stage(w3, chain_id, max_fee=base_fee * 4 + tip, tip=tip)
 
     weth_liq_wei = 0
-    for dex in spec.dexes:
+    for dspec in spec.dexes:
         for pool in spec.pools:
             for sym in (pool.token_a, pool.token_b):
                 tok = spec.token(sym)
                 if tok.wrapped_native:
-                    usd = dex.liquidity_usd * pool.liquidity_scale / 2
+                    usd = dspec.liquidity_usd * pool.liquidity_scale / 2
                     weth_liq_wei += _units(usd, tok.usd_price, tok.decimals)
     need = weth_liq_wei + stage.max_fee * 60_000_000
     have = await w3.eth.get_balance(deployer.address)
@@ -307,20 +307,20 @@ async def deploy_market(
     weth_addr = tokens[spec.wrapped_native.symbol].address
 
     dexes: list[DexInfo] = []
-    for dex in spec.dexes:
+    for dspec in spec.dexes:
         factory = await deploy(
-            f"{dex.name} factory",
+            f"{dspec.name} factory",
             factory_art.bytecode,
             codec.encode(["address"], [deployer.address]),
             GAS_FACTORY,
         )
         router = await deploy(
-            f"{dex.name} router",
+            f"{dspec.name} router",
             router_art.bytecode,
             codec.encode(["address", "address"], [factory, weth_addr]),
             GAS_ROUTER,
         )
-        dexes.append(DexInfo(dex.name, factory, router, dex.fee_bps, init_code_hash))
+        dexes.append(DexInfo(dspec.name, factory, router, dspec.fee_bps, init_code_hash))
     arb = await deploy("FlashArb", arb_art.bytecode, b"", GAS_FLASH_ARB)
     log.info(
         "chain %s: stage 1 sent (%d contracts, gas budget %d)",

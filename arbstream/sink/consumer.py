@@ -13,7 +13,7 @@ import dataclasses
 import logging
 from collections import defaultdict
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from clickhouse_connect.driver.client import Client
 
 from arbstream.config import Settings
@@ -115,7 +115,10 @@ class ClickHouseSink:
         if not parts:
             return 0
         ends = await self.consumer.end_offsets(parts)
-        return sum(max(0, ends[tp] - await self.consumer.position(tp)) for tp in parts)
+        lag = 0
+        for tp in parts:
+            lag += max(0, ends[tp] - await self.consumer.position(tp))
+        return lag
 
     async def drain(self, timeout_s: float = 30.0) -> None:
         """Insert until every topic is consumed to its current end (or the timeout)."""
@@ -127,6 +130,3 @@ class ClickHouseSink:
                 return
         log.warning("sink: drain timed out with lag %s", await self.lag())
 
-
-def topic_partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-    return sorted(consumer.assignment())

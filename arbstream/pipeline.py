@@ -1,0 +1,132 @@
+"""One run of the whole pipeline on a local stack: workers, ingestors, market, sink.
+
+Shared by ``arbstream demo`` and the end-to-end test so both exercise the same wiring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from web3 import AsyncHTTPProvider, AsyncWeb3
+
+from arbstream.config import Settings, settings_to_json
+from arbstream.contracts.abi import ERC20_ABI
+from arbstream.ingest.ingestor import ChainIngestor
+from arbstream.log import ensure_topics, make_producer
+from arbstream.runtime.process import ManagedProcess
+from arbstream.runtime.stack import LocalStack
+from arbstream.sim.deploy import dev_account, dev_traders
+from arbstream.sim.market import MarketSimulator
+from arbstream.sim.market_spec import DeployedMarket
+from arbstream.sink.clickhouse import connect
+from arbstream.sink.consumer import ClickHouseSink
+from arbstream.workers import executor_env, worker_process
+
+log = logging.getLogger(__name__)
+
+
+async def contract_balances(w3: AsyncWeb3, market: DeployedMarket) -> dict[str, int]:
+    """The arbitrage contract's balance of every market token (lowercase address -> units)."""
+    holder = AsyncWeb3.to_checksum_address(market.arb_contract)
+    out = {}
+    for token in market.tokens.values():
+        erc20 = w3.eth.contract(address=AsyncWeb3.to_checksum_address(token.address), abi=ERC20_ABI)
+        out[token.address.lower()] = int(await erc20.functions.balanceOf(holder).call())
+    return out
+
+
+class PipelineRun:
+    """Start with :meth:`start`, let the market trade, then :meth:`finish`."""
+
+    def __init__(self, stack: LocalStack, settings: Settings, *, seed: int = 7) -> None:
+        self.stack = stack
+        self.settings = settings
+        self.seed = seed
+        self.config_file: Path = settings.data_dir / "config.json"
+        self.workers: list[ManagedProcess] = []
+        self.w3s = {
+            c: AsyncWeb3(AsyncHTTPProvider(stack.nodes[c].http_url, request_kwargs={"timeout": 30}))
+            for c in stack.chain_ids
+        }
+        self.sink = ClickHouseSink(settings, connect(settings.clickhouse_dsn))
+        self.producer = make_producer(settings.bootstrap_servers)
+        self.ingestors = [ChainIngestor(c, self.producer, settings.topics) for c in settings.chains]
+        self.simulators = [
+            MarketSimulator(self.w3s[c], stack.markets[c], dev_traders(), seed=seed + c)
+            for c in stack.chain_ids
+        ]
+        self.balances_before: dict[int, dict[str, int]] = {}
+        self.balances_after: dict[int, dict[str, int]] = {}
+        self._stop = asyncio.Event()
+        self._market_stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Topics, both Faust workers (ready), sink, ingestors and the market simulator."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(settings_to_json(self.settings))  # no secrets in the file
+        await ensure_topics(self.settings.bootstrap_servers, self.settings.topics)
+        self.workers = [
+            worker_process("streams", self.config_file, self.settings),
+            worker_process(
+                "executor",
+                self.config_file,
+                self.settings,
+                env=executor_env(dev_account(0).key.hex()),
+            ),
+        ]
+        # started in parallel, each waited on until Faust says it is ready
+        await asyncio.gather(*(asyncio.to_thread(self.stack.group.start, p) for p in self.workers))
+        await self.sink.start()
+        await self.producer.start()
+        for c in self.stack.chain_ids:
+            self.balances_before[c] = await contract_balances(self.w3s[c], self.stack.markets[c])
+        self._tasks = [asyncio.create_task(i.run(self._stop)) for i in self.ingestors]
+        self._tasks += [asyncio.create_task(s.run(self._market_stop)) for s in self.simulators]
+        self._tasks.append(asyncio.create_task(self.sink.run(self._stop)))
+
+    def check_alive(self) -> None:
+        """Raise if a background task or a worker died."""
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        for proc in self.workers:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} died; last log lines:\n{proc.log_tail()}")
+
+    async def stop_market(self) -> None:
+        self._market_stop.set()
+
+    async def finish(self, drain_s: float = 12.0) -> None:
+        """Stop the market, let in-flight opportunities settle, stop everything, drain the sink."""
+        self._market_stop.set()
+        await asyncio.sleep(drain_s)
+        await self.close()
+        await self.sink.drain()
+        for c in self.stack.chain_ids:
+            self.balances_after[c] = await contract_balances(self.w3s[c], self.stack.markets[c])
+
+    async def close(self) -> None:
+        """Stop the background tasks and workers (idempotent)."""
+        self._market_stop.set()
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, 15)
+        self._tasks = []
+        with contextlib.suppress(Exception):
+            await self.producer.stop()
+        for proc in reversed(self.workers):
+            proc.stop()
+            with contextlib.suppress(ValueError):
+                self.stack.group.members.remove(proc)
+
+    async def shutdown(self) -> None:
+        """Everything, including the sink consumer (after ``finish`` or on failure)."""
+        await self.close()
+        await self.sink.stop()
+        for w3 in self.w3s.values():
+            await w3.provider.disconnect()

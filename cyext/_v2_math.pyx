@@ -1,0 +1,388 @@
+# cython: annotation_typing=False
+"""Exact Uniswap-V2 pricing kernel in C (uint256 as 4 x uint64 limbs, see include/u256.h).
+
+Same functions, results and exceptions as :mod:`arbstream.cyext.v2_math_py` (the oracle; its
+docstring has the maths). Python ints are converted to limbs once per call; every SafeMath
+``mul``/``add``/``sub`` and the division run in C. ``optimal_two_pool`` computes its closed
+form (products up to ~2^504) with Python ints, then evaluates every candidate input in C.
+"""
+
+from libc.stdint cimport uint64_t
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
+from cpython.object cimport PyObject
+
+from math import isqrt
+
+from arbstream.cyext.errors import (
+    ADD_OVERFLOW,
+    MUL_OVERFLOW,
+    SUB_UNDERFLOW,
+    DivisionByZero,
+    FeeError,
+    InsufficientInputAmount,
+    InsufficientLiquidity,
+    InsufficientOutputAmount,
+    InvalidPath,
+    MathOverflow,
+    UintRangeError,
+)
+
+cdef extern from "Python.h":
+    bint PyLong_Check(object o)
+    int _PyLong_Sign(object o)
+    size_t _PyLong_NumBits(object o)
+
+cdef extern from "include/u256.h" nogil:
+    ctypedef unsigned long long u128      # unsigned __int128 in C
+    ctypedef long long i128               # __int128 in C
+    ctypedef struct u256:
+        uint64_t w[4]
+    enum:
+        V2_OK, V2_INSUFFICIENT_INPUT, V2_INSUFFICIENT_OUTPUT, V2_INSUFFICIENT_LIQUIDITY,
+        V2_MUL_OVERFLOW, V2_ADD_OVERFLOW, V2_SUB_UNDERFLOW, V2_DIV_ZERO
+    void u256_set_u64(u256 *r, uint64_t v)
+    void u256_set_u128(u256 *r, u128 v)
+    bint u256_is_zero(const u256 *a)
+    bint u256_fits_u128(const u256 *a)
+    u128 u256_low128(const u256 *a)
+    int u256_cmp(const u256 *a, const u256 *b)
+    bint u256_add(u256 *r, const u256 *a, const u256 *b)
+    bint u256_sub(u256 *r, const u256 *a, const u256 *b)
+    bint u256_mul(u256 *r, const u256 *a, const u256 *b)
+    bint u256_mul_u64(u256 *r, const u256 *a, uint64_t b)
+    void u256_divmod(u256 *q, u256 *r, const u256 *u, const u256 *v)
+    int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, const u256 *rout,
+                      uint64_t gamma)
+    int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, const u256 *rout,
+                     uint64_t gamma)
+    int arb_long_to_u256(object o, u256 *r) except -1
+    object arb_u256_to_long(const u256 *a)
+
+__all__ = [
+    "get_amount_in",
+    "get_amount_out",
+    "get_amounts_out",
+    "optimal_two_pool",
+    "optimal_two_pool_batch",
+]
+
+cdef enum:
+    D = 10000
+    ENUM_CAP = 2048
+    CLIMB_CAP = 256
+    UINT112_BITS = 112
+
+cdef tuple NO_PROFIT = (0, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- conversions and errors
+
+cdef inline int to_u256(object v, u256 *r, int bits) except -1:
+    """Range-checked Python int -> limbs (``bits`` is 256 or 112)."""
+    cdef size_t nbits
+    if not PyLong_Check(v):
+        raise TypeError(f"expected int, got {type(v).__name__}")
+    if _PyLong_Sign(v) < 0:
+        raise UintRangeError(v, bits)
+    nbits = _PyLong_NumBits(v)
+    if nbits <= 64:
+        u256_set_u64(r, PyLong_AsUnsignedLongLong(v))
+        return 0
+    if nbits > <size_t>bits:
+        raise UintRangeError(v, bits)
+    return arb_long_to_u256(v, r)
+
+
+cdef inline uint64_t gamma_of(object fee_bps) except 0:
+    """10000 - fee_bps, after checking 0 <= fee_bps < 10000 (so the result is >= 1)."""
+    cdef int overflow = 0
+    cdef long long fee
+    if not PyLong_Check(fee_bps):
+        raise TypeError(f"fee_bps: expected int, got {type(fee_bps).__name__}")
+    fee = PyLong_AsLongLongAndOverflow(fee_bps, &overflow)
+    if overflow or fee < 0 or fee >= D:
+        raise FeeError(fee_bps)
+    return <uint64_t>(D - fee)
+
+
+cdef int raise_code(int code) except -1:
+    if code == V2_INSUFFICIENT_INPUT:
+        raise InsufficientInputAmount()
+    if code == V2_INSUFFICIENT_OUTPUT:
+        raise InsufficientOutputAmount()
+    if code == V2_INSUFFICIENT_LIQUIDITY:
+        raise InsufficientLiquidity()
+    if code == V2_MUL_OVERFLOW:
+        raise MathOverflow(MUL_OVERFLOW)
+    if code == V2_ADD_OVERFLOW:
+        raise MathOverflow(ADD_OVERFLOW)
+    if code == V2_SUB_UNDERFLOW:
+        raise MathOverflow(SUB_UNDERFLOW)
+    if code == V2_DIV_ZERO:
+        raise DivisionByZero()
+    raise SystemError(f"unknown v2 kernel code {code}")
+
+
+cdef inline object u128_to_long(u128 v):
+    cdef u256 t
+    u256_set_u128(&t, v)
+    return arb_u256_to_long(&t)
+
+
+# ---------------------------------------------------------------- quotes
+
+def get_amount_out(amount_in, reserve_in, reserve_out, fee_bps=30):
+    """Output of an exact-input swap: ``UniswapV2Library.getAmountOut`` with ``fee_bps``.
+
+    Raises InsufficientInputAmount / InsufficientLiquidity / MathOverflow like the contract.
+    """
+    cdef u256 a, ri, ro, out
+    cdef int code
+    to_u256(amount_in, &a, 256)
+    to_u256(reserve_in, &ri, 256)
+    to_u256(reserve_out, &ro, 256)
+    cdef uint64_t g = gamma_of(fee_bps)
+    code = v2_amount_out(&out, &a, &ri, &ro, g)
+    if code != V2_OK:
+        raise_code(code)
+    return arb_u256_to_long(&out)
+
+
+def get_amount_in(amount_out, reserve_in, reserve_out, fee_bps=30):
+    """Input needed for an exact-output swap: ``UniswapV2Library.getAmountIn`` with ``fee_bps``.
+
+    Raises InsufficientOutputAmount / InsufficientLiquidity / MathOverflow (including
+    ``ds-math-sub-underflow`` when ``amount_out > reserve_out``) and DivisionByZero when
+    ``amount_out == reserve_out``.
+    """
+    cdef u256 a, ri, ro, out
+    cdef int code
+    to_u256(amount_out, &a, 256)
+    to_u256(reserve_in, &ri, 256)
+    to_u256(reserve_out, &ro, 256)
+    cdef uint64_t g = gamma_of(fee_bps)
+    code = v2_amount_in(&out, &a, &ri, &ro, g)
+    if code != V2_OK:
+        raise_code(code)
+    return arb_u256_to_long(&out)
+
+
+def get_amounts_out(amount_in, reserves):
+    """Router ``getAmountsOut`` over hops ``(reserve_in, reserve_out, fee_bps)``.
+
+    Returns ``[amount_in, out_hop1, ..., out_hopN]``; an intermediate zero reverts the next hop
+    with INSUFFICIENT_INPUT_AMOUNT, as on-chain. No hop raises InvalidPath.
+    """
+    cdef u256 cur, ri, ro, nxt
+    cdef uint64_t g
+    cdef int code
+    to_u256(amount_in, &cur, 256)
+    cdef list amounts = [amount_in]
+    for reserve_in, reserve_out, fee_bps in reserves:
+        to_u256(reserve_in, &ri, 256)
+        to_u256(reserve_out, &ro, 256)
+        g = gamma_of(fee_bps)
+        code = v2_amount_out(&nxt, &cur, &ri, &ro, g)
+        if code != V2_OK:
+            raise_code(code)
+        cur = nxt
+        amounts.append(arb_u256_to_long(&cur))
+    if len(amounts) < 2:
+        raise InvalidPath()
+    return amounts
+
+
+# ---------------------------------------------------------------- two-pool cycle sizing
+
+cdef struct Cycle:
+    u256 a1
+    u256 b1
+    u256 b2
+    u256 a2
+    uint64_t g1
+    uint64_t g2
+    bint has_best
+    u128 bx
+    u128 bm
+    u128 bo
+    i128 bp
+
+
+cdef inline u128 cyc_mid(Cycle *c, u128 x) noexcept nogil:
+    # reserves are uint112 and x <= ~2^113: no revert is possible here
+    cdef u256 xx, out
+    u256_set_u128(&xx, x)
+    v2_amount_out(&out, &xx, &c.a1, &c.b1, c.g1)
+    return u256_low128(&out)
+
+
+cdef inline i128 cyc_eval(Cycle *c, u128 x, u128 *m, u128 *o) noexcept nogil:
+    """Profit of the cycle at x (>= 1), with its mid and output amounts."""
+    cdef u256 mm, out
+    m[0] = cyc_mid(c, x)
+    o[0] = 0
+    if m[0] != 0:
+        u256_set_u128(&mm, m[0])
+        v2_amount_out(&out, &mm, &c.b2, &c.a2, c.g2)
+        o[0] = u256_low128(&out)
+    return <i128>o[0] - <i128>x
+
+
+cdef inline void cyc_set(Cycle *c, u128 x, u128 m, u128 o, i128 p) noexcept nogil:
+    c.has_best = True
+    c.bx = x
+    c.bm = m
+    c.bo = o
+    c.bp = p
+
+
+cdef inline void cyc_consider_mid(Cycle *c, u128 x, u128 m) noexcept nogil:
+    """cyc_consider when mid(x) == m >= 1 is already known (x = x_min(m))."""
+    cdef u256 mm, out
+    u256_set_u128(&mm, m)
+    v2_amount_out(&out, &mm, &c.b2, &c.a2, c.g2)
+    cdef u128 o = u256_low128(&out)
+    cdef i128 p = <i128>o - <i128>x
+    if not c.has_best or p > c.bp or (p == c.bp and x < c.bx):
+        cyc_set(c, x, m, o, p)
+
+
+cdef inline void cyc_consider(Cycle *c, u128 x) noexcept nogil:
+    """Evaluate the cycle at x and keep it if best (ties: the smaller x)."""
+    cdef u128 m, o
+    cdef i128 p = cyc_eval(c, x, &m, &o)
+    if not c.has_best or p > c.bp or (p == c.bp and x < c.bx):
+        cyc_set(c, x, m, o, p)
+
+
+cdef inline void cyc_x_min(Cycle *c, u128 m, u256 *x) noexcept nogil:
+    """Smallest x with mid(x) >= m, for 1 <= m < b1: ceil(m D a1 / (g1 (b1 - m)))."""
+    cdef u256 t, num, diff, den, rem
+    u256_set_u128(&t, m)
+    u256_mul_u64(&t, &t, D)
+    u256_mul(&num, &t, &c.a1)
+    u256_set_u128(&t, m)
+    u256_sub(&diff, &c.b1, &t)
+    u256_mul_u64(&den, &diff, c.g1)
+    u256_divmod(x, &rem, &num, &den)
+    if not u256_is_zero(&rem):
+        u256_set_u64(&t, 1)
+        u256_add(x, x, &t)
+
+
+cdef inline u128 py_u128(object v) except? 0:
+    cdef u256 t
+    to_u256(v, &t, 256)
+    return u256_low128(&t)
+
+
+cdef tuple _optimal(object ra1, object rb1, object f1, object rb2, object ra2, object f2):
+    cdef Cycle c
+    cdef u256 xm, cap256, hi256
+    cdef u128 x, m, m0, m_lo, m_hi, lo_x, hi_x
+    cdef i128 pe
+    cdef u128 o
+    cdef int k
+    to_u256(ra1, &c.a1, UINT112_BITS)
+    to_u256(rb1, &c.b1, UINT112_BITS)
+    to_u256(rb2, &c.b2, UINT112_BITS)
+    to_u256(ra2, &c.a2, UINT112_BITS)
+    c.g1 = gamma_of(f1)
+    c.g2 = gamma_of(f2)
+    if u256_is_zero(&c.a1) or u256_is_zero(&c.b1) or u256_is_zero(&c.b2) or u256_is_zero(&c.a2):
+        raise InsufficientLiquidity()
+    c.has_best = False
+    cdef object g1 = c.g1, g2 = c.g2
+    cdef object p = g1 * g2 * rb1 * ra2
+    cdef object q = D * D * ra1 * rb2
+    if p <= q:
+        return NO_PROFIT
+    cdef object r = g1 * (D * rb2 + g2 * rb1)
+    cdef object x0 = (isqrt(p * q) - q) // r
+    cdef u128 x0c = py_u128(x0)
+    u256_set_u128(&cap256, py_u128((p - q) // r + 1))
+    cdef u128 b1c = u256_low128(&c.b1)
+
+    if x0c >= 1:
+        cyc_consider(&c, x0c)
+    cyc_consider(&c, x0c + 1)
+    m0 = cyc_mid(&c, x0c if x0c >= 1 else 1)
+    for k in range(2):
+        m = m0 + <u128>k
+        if 1 <= m < b1c:
+            cyc_x_min(&c, m, &xm)
+            if u256_cmp(&xm, &cap256) <= 0:
+                cyc_consider(&c, u256_low128(&xm))
+
+    cdef object t = u128_to_long(<u128>c.bp) if c.bp > 0 else 1
+    cdef object bq = p - q - r * t
+    cdef object disc = bq * bq - 4 * r * t * q
+    if bq <= 0 or disc < 0:
+        return NO_PROFIT
+    cdef object sd = isqrt(disc)
+    lo_x = py_u128(max(1, (bq - sd - 1) // (2 * r)))
+    hi_x = py_u128(-(-(bq + sd + 1) // (2 * r)))
+    if hi_x < lo_x or hi_x - lo_x < ENUM_CAP:
+        x = lo_x
+        while x <= hi_x:
+            cyc_consider(&c, x)
+            x += 1
+    else:
+        m_lo = cyc_mid(&c, lo_x)
+        m_hi = cyc_mid(&c, hi_x)
+        if m_hi - m_lo < ENUM_CAP:
+            u256_set_u128(&hi256, hi_x)
+            m = m_lo if m_lo >= 1 else 1
+            while m <= m_hi:
+                cyc_x_min(&c, m, &xm)
+                if u256_cmp(&xm, &hi256) <= 0:
+                    x = u256_low128(&xm)
+                    if x >= lo_x:
+                        cyc_consider_mid(&c, x, m)
+                    else:
+                        cyc_consider(&c, lo_x)
+                m += 1
+        else:
+            for k in range(CLIMB_CAP):  # strict improvements: a handful of steps
+                x = c.bx
+                if x > 1:
+                    pe = cyc_eval(&c, x - 1, &m, &o)
+                    if pe > c.bp:
+                        cyc_set(&c, x - 1, m, o, pe)
+                        continue
+                pe = cyc_eval(&c, x + 1, &m, &o)
+                if pe <= c.bp:
+                    break
+                cyc_set(&c, x + 1, m, o, pe)
+    if c.bp <= 0:
+        return NO_PROFIT
+    return (u128_to_long(c.bx), u128_to_long(c.bm), u128_to_long(c.bo),
+            u128_to_long(<u128>c.bp))
+
+
+def optimal_two_pool(reserve_a1, reserve_b1, fee1_bps, reserve_b2, reserve_a2, fee2_bps):
+    """Most profitable integer input of the cycle A -> B on pool 1, B -> A on pool 2.
+
+    Reserves are uint112 (as stored by UniswapV2Pair). Returns ``(amount_in, amount_mid,
+    amount_out, profit)`` or ``(0, 0, 0, 0)`` when no input is profitable.
+    """
+    return _optimal(reserve_a1, reserve_b1, fee1_bps, reserve_b2, reserve_a2, fee2_bps)
+
+
+def optimal_two_pool_batch(rows):
+    """``optimal_two_pool`` over many 6-tuples ``(a1, b1, fee1, b2, a2, fee2)``."""
+    cdef list out = []
+    for a1, b1, f1, b2, a2, f2 in rows:
+        out.append(_optimal(a1, b1, f1, b2, a2, f2))
+    return out
+
+
+def _u256_divmod(n, d):
+    """Test hook: the C 256-bit division."""
+    cdef u256 un, ud, q, r
+    to_u256(n, &un, 256)
+    to_u256(d, &ud, 256)
+    if u256_is_zero(&ud):
+        raise ZeroDivisionError("division by zero")
+    u256_divmod(&q, &r, &un, &ud)
+    return arb_u256_to_long(&q), arb_u256_to_long(&r)

@@ -1,0 +1,56 @@
+"""Exact Uniswap-V2 pricing: the Cython kernel, or its pure-Python twin.
+
+``ARBSTREAM_NO_CYTHON=1`` forces the twin (:mod:`arbstream.cyext.v2_math_py`); otherwise the
+compiled :mod:`arbstream.cyext._v2_math` is used, falling back to the twin with a warning when
+it was not built. Both give the same results and raise the same errors
+(:mod:`arbstream.cyext.errors`). ``IMPLEMENTATION`` says which one is live.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+__all__ = [
+    "IMPLEMENTATION",
+    "get_amount_in",
+    "get_amount_out",
+    "get_amounts_out",
+    "optimal_two_pool",
+    "optimal_two_pool_batch",
+]
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from arbstream.cyext.v2_math_py import (
+        get_amount_in,
+        get_amount_out,
+        get_amounts_out,
+        optimal_two_pool,
+        optimal_two_pool_batch,
+    )
+
+    IMPLEMENTATION: str
+else:
+    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
+        from arbstream.cyext import v2_math_py as _impl
+
+        IMPLEMENTATION = "python"
+    else:
+        try:
+            from arbstream.cyext import _v2_math as _impl
+
+            IMPLEMENTATION = "cython"
+        except ImportError as exc:
+            from arbstream.cyext import v2_math_py as _impl
+
+            IMPLEMENTATION = "python"
+            log.warning("compiled arbstream.cyext._v2_math unavailable (%s): using the twin", exc)
+
+    get_amount_in = _impl.get_amount_in
+    get_amount_out = _impl.get_amount_out
+    get_amounts_out = _impl.get_amounts_out
+    optimal_two_pool = _impl.optimal_two_pool
+    optimal_two_pool_batch = _impl.optimal_two_pool_batch

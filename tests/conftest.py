@@ -1,0 +1,86 @@
+"""Shared fixtures: each real part is started once per test run.
+
+- ``stack``: the tansu broker and Anvil chains 1 and 56 (1 s blocks) with the default
+  market deployed (two Uniswap V2 DEXes, tokens, FlashArb) - the same stack the demo uses.
+- ``unique``: a unique suffix for topics, consumer groups, app ids and databases, so
+  tests sharing the broker never see each other's records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from arbstream.config import Settings, TopicsConfig
+from arbstream.runtime.stack import LocalStack
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def unique() -> str:
+    return f"t{os.getpid()}x{next(_counter)}x{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("arbstream")
+
+
+@pytest.fixture(scope="session")
+async def stack(run_dir: Path) -> AsyncIterator[LocalStack]:
+    local = LocalStack(run_dir / "stack", chain_ids=(1, 56), block_time=1.0)
+    await asyncio.to_thread(local.start_processes)
+    try:
+        await local.deploy()
+        yield local
+    finally:
+        local.close()
+
+
+def settings_for(stack: LocalStack, run_dir: Path, unique: str, **overrides: object) -> Settings:
+    """Settings on the shared stack with topics, app id and database unique to one test."""
+    topics = TopicsConfig(
+        blocks=f"{unique}.chain.blocks",
+        pools=f"{unique}.dex.pools",
+        events=f"{unique}.dex.events",
+        opportunities=f"{unique}.arb.opportunities",
+        executions=f"{unique}.arb.executions",
+        dead_letter=f"{unique}.dead_letter",
+        pair_events=f"{unique}.pair_events",
+        partitions=2,
+    )
+    base = Settings(
+        app_id=f"arbstream-{unique}",
+        data_dir=run_dir / unique,
+        clickhouse_dsn=f"chdb://{run_dir / unique / 'chdb'}",
+        clickhouse_database=f"db_{unique}",
+        topics=topics,
+        **overrides,  # type: ignore[arg-type]
+    )
+    return stack.settings(base)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The project's shared real-world data (../shared/data beside the checkout)."""
+    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not path.is_dir():
+        raise FileNotFoundError(f"shared data not found at {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_env() -> Iterator[None]:
+    before = os.environ.get("ARBSTREAM_CONFIG")
+    yield
+    if before is None:
+        os.environ.pop("ARBSTREAM_CONFIG", None)
+    else:
+        os.environ["ARBSTREAM_CONFIG"] = before

@@ -1,0 +1,86 @@
+"""End to end on the real local stack: Anvil -> ingest -> tansu -> Faust -> executor -> chDB."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from arbstream.pipeline import PipelineRun
+from arbstream.runtime.stack import LocalStack
+from arbstream.schemas import Execution, Opportunity
+from arbstream.sink.tables import TABLES
+from tests.conftest import settings_for
+from tests.integration.topic_reader import read_topic
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+#: blocks of market flow on chain 1 (one block a second)
+BLOCKS = 30
+
+
+async def test_pipeline_end_to_end(stack: LocalStack, run_dir: Path, unique: str) -> None:
+    settings = settings_for(stack, run_dir, unique)
+    run = PipelineRun(stack, settings, seed=11)
+    try:
+        await run.start()
+        w3 = run.w3s[1]
+        start = await w3.eth.block_number
+        while await w3.eth.block_number < start + BLOCKS:
+            await asyncio.sleep(1.0)
+            run.check_alive()
+        await run.finish(drain_s=12.0)
+        client, db = run.sink.client, settings.clickhouse_database
+
+        # ClickHouse holds exactly what the topics hold (distinct identities, FINAL)
+        for spec in TABLES:
+            topic = getattr(settings.topics, spec.topic_field)
+            records = [
+                spec.record.from_json(raw)
+                for raw in await read_topic(settings.bootstrap_servers, topic)
+            ]
+            in_topic = len({r.identity() for r in records})
+            in_table = client.query(f"SELECT count() FROM `{db}`.`{spec.table}` FINAL").result_rows[
+                0
+            ][0]
+            assert in_table == in_topic, (
+                f"{spec.table}: {in_table} rows, {in_topic} records in {topic}"
+            )
+
+        opps = {
+            o.id: o
+            for o in (
+                Opportunity.from_json(r)
+                for r in await read_topic(settings.bootstrap_servers, settings.topics.opportunities)
+            )
+        }
+        execs = [
+            Execution.from_json(r)
+            for r in await read_topic(settings.bootstrap_servers, settings.topics.executions)
+        ]
+        for chain_id in stack.chain_ids:
+            assert any(o.chain_id == chain_id for o in opps.values()), (
+                f"no opportunity on chain {chain_id}"
+            )
+        succeeded = [e for e in execs if e.status == "succeeded"]
+        assert succeeded, (
+            f"no successful execution; statuses: {sorted({(e.status, e.reason[:40]) for e in execs})}"
+        )
+        realized: dict[tuple[int, str], int] = defaultdict(int)
+        for e in succeeded:
+            opp = opps[e.opportunity_id]
+            # executed with profit >= the emitted estimate minus gas, and net of gas
+            assert e.realized_profit >= opp.net_profit, (e, opp)
+            assert e.realized_profit >= opp.gas_cost_token
+            realized[(e.chain_id, e.profit_token)] += e.realized_profit
+        # every opportunity got exactly one execution record
+        assert {e.opportunity_id for e in execs} == set(opps)
+        # realized profit equals the contract's on-chain balance change, token by token
+        for chain_id in stack.chain_ids:
+            for token, after in run.balances_after[chain_id].items():
+                delta = after - run.balances_before[chain_id][token]
+                assert delta == realized.get((chain_id, token), 0), (chain_id, token)
+    finally:
+        await run.shutdown()

@@ -1,0 +1,375 @@
+"""Exact Uniswap-V2 pricing: the Cython kernel against its pure-Python twin, Solidity's reverts,
+brute force, and on-chain router results (PancakeSwap V2 on Base, degenbot's recording)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from arbstream.cyext import _v2_math as kernel  # the compiled module, imported explicitly
+from arbstream.cyext import v2_math
+from arbstream.cyext import v2_math_py as twin
+from arbstream.cyext.errors import (
+    ADD_OVERFLOW,
+    MUL_OVERFLOW,
+    SUB_UNDERFLOW,
+    DivisionByZero,
+    FeeError,
+    InsufficientInputAmount,
+    InsufficientLiquidity,
+    InsufficientOutputAmount,
+    InvalidPath,
+    MathOverflow,
+    PricingError,
+    PricingInputError,
+    UintRangeError,
+)
+from arbstream.errors import ArbstreamError
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "degenbot"
+U256 = 2**256 - 1
+U112 = 2**112 - 1
+D = 10_000
+FEES = (30, 25, 5)
+IMPLS = [pytest.param(kernel, id="cython"), pytest.param(twin, id="python")]
+
+reserves = st.integers(1, U112)
+amounts = st.integers(1, 2**112)
+extreme = st.one_of(
+    st.sampled_from([0, 1, 2, 9_999, 10_000, 2**64 - 1, 2**64, 2**128 - 1, 2**128, 2**242, U256]),
+    st.integers(0, U256),
+    st.integers(2**200, U256),
+    st.integers(0, 2**64),
+)
+any_value = st.one_of(extreme, st.sampled_from([-1, 2**256, -(2**300)]))
+
+
+def outcome(fn: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
+    """The result, or the exception's type and revert reason: what must match exactly."""
+    try:
+        return ("ok", fn(*args))
+    except PricingError as exc:
+        return (type(exc), exc.reason)
+    except (PricingInputError, TypeError) as exc:
+        return (type(exc), None)
+
+
+def same(name: str, *args: Any) -> tuple[Any, Any]:
+    got = outcome(getattr(kernel, name), *args)
+    want = outcome(getattr(twin, name), *args)
+    assert got == want, (name, args)
+    return want
+
+
+# ---------------------------------------------------------------- implementation selection
+
+
+def test_compiled_kernel_is_importable_and_selected() -> None:
+    assert kernel.__name__ == "arbstream.cyext._v2_math"
+    assert kernel.__file__ is not None and not kernel.__file__.endswith(".py")
+    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
+        assert v2_math.IMPLEMENTATION == "python"
+        assert v2_math.get_amount_out is twin.get_amount_out
+    else:
+        assert v2_math.IMPLEMENTATION == "cython"
+        assert v2_math.get_amount_out is kernel.get_amount_out
+
+
+def test_missing_kernel_falls_back_to_twin_with_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("ARBSTREAM_NO_CYTHON", raising=False)
+    monkeypatch.setitem(sys.modules, "arbstream.cyext._v2_math", None)  # import -> ImportError
+    monkeypatch.delattr(sys.modules["arbstream.cyext"], "_v2_math")
+    try:
+        with caplog.at_level(logging.WARNING, logger="arbstream.cyext.v2_math"):
+            reloaded = importlib.reload(v2_math)
+        assert reloaded.IMPLEMENTATION == "python"
+        assert reloaded.optimal_two_pool is twin.optimal_two_pool
+        assert any("unavailable" in r.getMessage() for r in caplog.records)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(v2_math)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_error_tree() -> None:
+    for cls, reason, builtin in [
+        (InsufficientInputAmount, "UniswapV2Library: INSUFFICIENT_INPUT_AMOUNT", ValueError),
+        (InsufficientOutputAmount, "UniswapV2Library: INSUFFICIENT_OUTPUT_AMOUNT", ValueError),
+        (InsufficientLiquidity, "UniswapV2Library: INSUFFICIENT_LIQUIDITY", ValueError),
+        (InvalidPath, "UniswapV2Library: INVALID_PATH", ValueError),
+        (MathOverflow, MUL_OVERFLOW, OverflowError),
+        (DivisionByZero, "division by zero", ZeroDivisionError),
+    ]:
+        exc = cls()
+        assert exc.reason == reason and str(exc) == reason
+        assert isinstance(exc, PricingError | ArithmeticError | ArbstreamError | builtin)
+        assert all(isinstance(exc, t) for t in (PricingError, ArithmeticError, ArbstreamError))
+        assert isinstance(exc, builtin)
+    assert MathOverflow(SUB_UNDERFLOW).reason == "ds-math-sub-underflow"
+    assert isinstance(FeeError(10_000), ValueError) and not isinstance(FeeError(1), PricingError)
+    assert isinstance(UintRangeError(-1), ValueError)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_reverts(impl: ModuleType) -> None:
+    cases: list[tuple[Callable[[], object], type[Exception], str | None]] = [
+        (lambda: impl.get_amount_out(0, 1, 1), InsufficientInputAmount, None),
+        (lambda: impl.get_amount_out(1, 0, 1), InsufficientLiquidity, None),
+        (lambda: impl.get_amount_out(1, 1, 0), InsufficientLiquidity, None),
+        (lambda: impl.get_amount_in(0, 1, 1), InsufficientOutputAmount, None),
+        (lambda: impl.get_amount_in(1, 0, 1), InsufficientLiquidity, None),
+        (lambda: impl.get_amount_in(5, 10, 5), DivisionByZero, "division by zero"),
+        (lambda: impl.get_amount_in(6, 10, 5), MathOverflow, SUB_UNDERFLOW),
+        (lambda: impl.get_amount_out(U256, 1, 1), MathOverflow, MUL_OVERFLOW),
+        (lambda: impl.get_amount_out(2**200, 1, 2**60), MathOverflow, MUL_OVERFLOW),
+        (lambda: impl.get_amount_out(1, 2**255, 1), MathOverflow, MUL_OVERFLOW),
+        (lambda: impl.get_amount_out(2**200, U256 // D, 1), MathOverflow, ADD_OVERFLOW),
+        (lambda: impl.get_amount_in(1, 2**250, 2), MathOverflow, MUL_OVERFLOW),
+        (lambda: impl.get_amount_out(U256 // 9970, 1, 1), MathOverflow, ADD_OVERFLOW),
+        (lambda: impl.get_amounts_out(10, []), InvalidPath, None),
+        (
+            lambda: impl.get_amounts_out(1, [(10, 1, 30), (10, 10, 30)]),
+            InsufficientInputAmount,
+            None,
+        ),
+        (lambda: impl.get_amount_out(1, 1, 1, 10_000), FeeError, None),
+        (lambda: impl.get_amount_out(1, 1, 1, -1), FeeError, None),
+        (lambda: impl.get_amount_out(1, 1, 1, 2**70), FeeError, None),
+        (lambda: impl.get_amount_out(-1, 1, 1), UintRangeError, None),
+        (lambda: impl.get_amount_out(2**256, 1, 1), UintRangeError, None),
+        (lambda: impl.get_amount_out(1.0, 1, 1), TypeError, None),
+        (lambda: impl.get_amount_out(1, 1, 1, 30.0), TypeError, None),
+        (lambda: impl.optimal_two_pool(2**112, 1, 30, 1, 1, 30), UintRangeError, None),
+        (lambda: impl.optimal_two_pool(1, 1, 30, 0, 1, 30), InsufficientLiquidity, None),
+        (lambda: impl.optimal_two_pool(1, 1, 30, 1, 1, 10_000), FeeError, None),
+    ]
+    for call, cls, reason in cases:
+        with pytest.raises(cls) as info:
+            call()
+        if reason is not None:
+            assert getattr(info.value, "reason", None) == reason
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_edges_that_do_not_revert(impl: ModuleType) -> None:
+    assert impl.get_amount_out((U256 - D) // 9970, 1, 1) == 0
+    rin, rout = (U256 - 9970) // D, U256 // 9970  # every intermediate at the uint256 edge
+    assert impl.get_amount_out(1, rin, rout) == 9970 * rout // (rin * D + 9970) == 1
+    assert impl.get_amount_out(1, 1, 1, 0) == 0 and impl.get_amount_out(2, 1, 3, 0) == 2
+    assert impl.get_amount_in(4, 10, 5) == 10 * 4 * D // (1 * 9970) + 1 == 41
+    assert impl.get_amounts_out(7, [(10, 1, 30), (10, 10, 30)][:1]) == [7, 0]
+
+
+# ---------------------------------------------------------------- kernel == twin
+
+
+@pytest.mark.parametrize("fee", FEES)
+@settings(max_examples=600, deadline=None)
+@given(a=amounts, rin=reserves, rout=reserves)
+def test_kernel_matches_twin_realistic(fee: int, a: int, rin: int, rout: int) -> None:
+    assert same("get_amount_out", a, rin, rout, fee)[0] == "ok"
+    same("get_amount_in", a, rin, rout, fee)
+    same("get_amount_in", min(a, rout - 1) or 1, rin, rout, fee)
+    same("get_amounts_out", a, [(rin, rout, fee), (rout, rin, fee)])
+
+
+@pytest.mark.parametrize("fee", FEES)
+@settings(max_examples=600, deadline=None)
+@given(a=extreme, rin=extreme, rout=extreme)
+def test_kernel_matches_twin_extremes(fee: int, a: int, rin: int, rout: int) -> None:
+    same("get_amount_out", a, rin, rout, fee)
+    same("get_amount_in", a, rin, rout, fee)
+    same("get_amounts_out", a, [(rin, rout, fee)])
+
+
+@settings(max_examples=600, deadline=None)
+@given(a=any_value, rin=any_value, rout=any_value, fee=st.integers(-2, 10_001))
+def test_kernel_matches_twin_any_input(a: int, rin: int, rout: int, fee: int) -> None:
+    same("get_amount_out", a, rin, rout, fee)
+    same("get_amount_in", a, rin, rout, fee)
+
+
+@settings(max_examples=600, deadline=None)
+@given(n=extreme, d=extreme.filter(bool))
+def test_c_division_matches_python(n: int, d: int) -> None:
+    assert kernel._u256_divmod(n, d) == divmod(n, d)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=amounts, rin=reserves, rout=reserves)
+def test_30_bps_is_uniswap_997_over_1000(a: int, rin: int, rout: int) -> None:
+    assert kernel.get_amount_out(a, rin, rout) == a * 997 * rout // (rin * 1000 + a * 997)
+
+
+# ---------------------------------------------------------------- properties
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@settings(max_examples=300, deadline=None)
+@given(rin=reserves, rout=st.integers(2, U112), frac=st.floats(0, 1), fee=st.sampled_from(FEES))
+def test_amount_in_round_trip(impl: ModuleType, rin: int, rout: int, frac: float, fee: int) -> None:
+    y = max(1, min(rout - 1, int(frac * rout)))
+    x = impl.get_amount_in(y, rin, rout, fee)
+    assume(x.bit_length() + rout.bit_length() + 14 <= 256)
+    assert impl.get_amount_out(x, rin, rout, fee) >= y
+    if x >= 3:  # getAmountIn is floor + 1: at most one unit above the least sufficient input
+        assert impl.get_amount_out(x - 2, rin, rout, fee) < y
+
+
+# ---------------------------------------------------------------- on-chain data
+
+
+def _router_cases() -> list[tuple[int, int, int, int]]:
+    state = json.loads((DATA / "pancakeswap_v2_weth_usdbc_state_block_46875151.json").read_text())
+    rec = json.loads((DATA / "pancakeswap_v2_router_get_amounts_out.json").read_text())
+    assert rec["block_number"] == state["block"] and state["fee_denom"] == D
+    r0, r1 = int(state["reserves_token0"]), int(state["reserves_token1"])  # WETH, USDbC
+    cases = []
+    for key, entry in rec["entries"].items():
+        pool, method, direction, amount = key.split("|")
+        assert pool == state["pool"] and method == "getAmountsOut"
+        rin, rout = (r0, r1) if direction == "WETH->USDbC" else (r1, r0)
+        cases.append((int(amount), rin, rout, int(entry["value"])))
+    assert len(cases) == 24
+    return cases
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_pancakeswap_router_get_amounts_out_on_base(impl: ModuleType) -> None:
+    fee = 25
+    for amount, rin, rout, want in _router_cases():
+        assert impl.get_amounts_out(amount, [(rin, rout, fee)]) == [amount, want]
+        assert impl.get_amount_out(amount, rin, rout, fee) == want
+    # the fee matters: Uniswap's 30 bps would not reproduce the router
+    assert any(impl.get_amount_out(a, ri, ro, 30) != w for a, ri, ro, w in _router_cases())
+
+
+# ---------------------------------------------------------------- optimal_two_pool
+
+
+def _out(x: int, rin: int, rout: int, fee: int) -> int:
+    g = D - fee
+    return x * g * rout // (rin * D + x * g)
+
+
+def _brute(a1: int, b1: int, f1: int, b2: int, a2: int, f2: int) -> tuple[int, int, int, int]:
+    best = (0, 0, 0, 0)
+    for x in range(1, a2 + 1):  # any x >= a2 loses: the output is below a2
+        m = _out(x, a1, b1, f1)
+        o = _out(m, b2, a2, f2)
+        if o - x > best[3]:  # strict: the smallest x wins ties
+            best = (x, m, o, o - x)
+    return best
+
+
+small = st.integers(1, 4_999)
+fees = st.sampled_from((30, 25, 5, 0, 100))
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a1=small, b1=small, b2=small, a2=small, f1=fees, f2=fees)
+def test_optimal_two_pool_is_the_brute_force_argmax(
+    impl: ModuleType, a1: int, b1: int, b2: int, a2: int, f1: int, f2: int
+) -> None:
+    assert impl.optimal_two_pool(a1, b1, f1, b2, a2, f2) == _brute(a1, b1, f1, b2, a2, f2)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        (1000, 2000, 30, 2000, 1100, 30),
+        (4000, 3, 25, 2, 4999, 30),  # coarse mid token
+        (3, 4000, 30, 3500, 4, 30),  # coarse in/out token
+        (1, 4999, 0, 1, 4999, 0),
+        (4999, 4999, 30, 4999, 4999, 30),  # no profit
+        (20_000, 30_000, 30, 30_000, 24_000, 25),  # window beyond ENUM_CAP: mid enumeration
+        (7, 60_000, 30, 50_000, 9, 5),
+        (201_741, 55, 30, 29, 138_630, 25),  # x window > ENUM_CAP: exact mid enumeration
+        (286_714, 100, 30, 22, 91_505, 25),
+    ],
+)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_optimal_two_pool_known_rows(impl: ModuleType, row: tuple[int, ...]) -> None:
+    assert impl.optimal_two_pool(*row) == _brute(*row)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    a1=st.integers(10_000, 100_000),
+    b1=st.integers(1, 100),
+    b2=st.integers(1, 100),
+    spread=st.floats(1.0, 1.5),
+    f1=fees,
+    f2=fees,
+)
+def test_optimal_two_pool_coarse_mid_is_the_brute_force_argmax(
+    impl: ModuleType, a1: int, b1: int, b2: int, spread: float, f1: int, f2: int
+) -> None:
+    a2 = max(1, min(100_000, int(a1 * b2 / b1 * spread)))
+    row = (a1, b1, f1, b2, a2, f2)
+    assert impl.optimal_two_pool(*row) == _brute(*row)
+
+
+def _profit(impl: ModuleType, x: int, a1: int, b1: int, f1: int, b2: int, a2: int, f2: int) -> int:
+    m = impl.get_amount_out(x, a1, b1, f1)
+    return (impl.get_amount_out(m, b2, a2, f2) if m else 0) - x
+
+
+@st.composite
+def deep_cycles(draw: st.DrawFn) -> tuple[int, int, int, int, int, int]:
+    a1 = draw(st.integers(10**6, U112 // 2))
+    b1 = draw(st.integers(10**6, U112 // 2))
+    f1, f2 = draw(fees), draw(fees)
+    spread = draw(st.integers(-200, 3000))  # pool 2 price of B in A, relative, in bps
+    k = draw(st.integers(1, 10**6)) / 1000  # pool 2 depth relative to pool 1
+    b2 = max(1, min(U112, int(b1 * k)))
+    a2 = max(1, min(U112, a1 * k * (1 + spread / D)))
+    return a1, b1, f1, b2, int(a2), f2
+
+
+@settings(max_examples=400, deadline=None)
+@given(row=deep_cycles())
+def test_optimal_two_pool_deep_pools(row: tuple[int, int, int, int, int, int]) -> None:
+    got = kernel.optimal_two_pool(*row)
+    assert got == twin.optimal_two_pool(*row)
+    x, m, o, p = got
+    if p == 0:
+        assert got == (0, 0, 0, 0)
+        return
+    a1, b1, f1, b2, a2, f2 = row
+    assert m == kernel.get_amount_out(x, a1, b1, f1) and o == kernel.get_amount_out(m, b2, a2, f2)
+    assert p == o - x > 0
+    assert p >= _profit(kernel, x + 1, *row)
+    assert x == 1 or p >= _profit(kernel, x - 1, *row)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_optimal_two_pool_batch(impl: ModuleType) -> None:
+    rows = [
+        (1000, 2000, 30, 2000, 1100, 30),
+        (4999, 4999, 30, 4999, 4999, 30),
+        (10**21, 3 * 10**24, 30, 3 * 10**24, 1020 * 10**18, 30),
+        (12282455599528885, 22045620, 25, 22045620, 13282455599528885, 30),
+    ]
+    got = impl.optimal_two_pool_batch(rows)
+    assert got == [impl.optimal_two_pool(*r) for r in rows]
+    assert got == twin.optimal_two_pool_batch(iter(rows))
+    assert got[0] == _brute(*rows[0]) and got[1] == (0, 0, 0, 0) and got[2][3] > 0
+    assert impl.optimal_two_pool_batch([]) == []
