@@ -21,7 +21,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
         out: list[bytes] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in parts):
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=1000)
             for messages in batch.values():
                 out.extend(m.value or b"" for m in messages)
