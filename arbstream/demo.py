@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import statistics
 import time
 from dataclasses import dataclass
@@ -170,4 +171,14 @@ class Demo:
 
 
 async def run_demo(base: Settings, opts: DemoOptions) -> int:
-    return await Demo(base, opts).run()
+    """Run the demo; SIGINT/SIGTERM cancel it, and everything started is stopped."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    assert task is not None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await Demo(base, opts).run()
+    except asyncio.CancelledError:
+        print("arbstream demo: interrupted; everything it started has been stopped", flush=True)
+        return 130

@@ -78,8 +78,10 @@ class PipelineRun:
                 env=executor_env(dev_account(0).key.hex()),
             ),
         ]
-        # started in parallel, each waited on until Faust says it is ready
-        await asyncio.gather(*(asyncio.to_thread(self.stack.group.start, p) for p in self.workers))
+        # spawned from this thread, then waited on in parallel until Faust says it is ready
+        for proc in self.workers:
+            self.stack.group.spawn(proc)
+        await asyncio.gather(*(asyncio.to_thread(p.wait_ready) for p in self.workers))
         await self.sink.start()
         await self.producer.start()
         for c in self.stack.chain_ids:

@@ -1,5 +1,5 @@
 # cython: annotation_typing=False
-"""Exact Uniswap-V2 pricing kernel in C (uint256 as 4 x uint64 limbs, see include/u256.h).
+"""Exact Uniswap-V2 pricing kernel in C (uint256 as 4 x uint64 limbs, see u256.h).
 
 Same functions, results and exceptions as :mod:`arbstream.cyext.v2_math_py` (the oracle; its
 docstring has the maths). Python ints are converted to limbs once per call; every SafeMath
@@ -32,7 +32,7 @@ cdef extern from "Python.h":
     int _PyLong_Sign(object o)
     size_t _PyLong_NumBits(object o)
 
-cdef extern from "include/u256.h" nogil:
+cdef extern from "u256.h" nogil:
     ctypedef unsigned long long u128      # unsigned __int128 in C
     ctypedef long long i128               # __int128 in C
     ctypedef struct u256:

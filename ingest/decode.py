@@ -38,7 +38,10 @@ def hexstr(value: Any) -> str:
 
 
 def _words(data: Any) -> list[int]:
-    raw = bytes.fromhex(hexstr(data)[2:])
+    try:
+        raw = bytes.fromhex(hexstr(data)[2:])
+    except ValueError as exc:
+        raise SchemaError(f"log data is not hex: {exc}", schema="v2 log") from exc
     if len(raw) % 32:
         raise SchemaError(f"log data of {len(raw)} bytes is not whole words", schema="v2 log")
     return [int.from_bytes(raw[i : i + 32], "big") for i in range(0, len(raw), 32)]

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import uuid
@@ -36,7 +35,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 async def stack(run_dir: Path) -> AsyncIterator[LocalStack]:
     local = LocalStack(run_dir / "stack", chain_ids=(1, 56), block_time=1.0)
-    await asyncio.to_thread(local.start_processes)
+    local.start_processes()  # from the main thread: children die with it
     try:
         await local.deploy()
         yield local

@@ -8,11 +8,13 @@ started in reverse order, also on Ctrl-C and on failure.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,6 +43,16 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies, even if it is SIGKILLed (Linux)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ManagedProcess:
     """A child process with a readiness check, a log file and a guaranteed stop."""
 
@@ -63,6 +75,12 @@ class ManagedProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Spawn and wait until ready."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the child (from the main thread: it dies with the thread that spawned it)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         logf = self.log_path.open("ab")
         log.info("starting %s: %s (log %s)", self.name, " ".join(self.argv), self.log_path)
@@ -74,11 +92,16 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, **(self.env or {})},
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             raise RuntimeStackError(f"{self.name}: cannot run {self.argv[0]}: {exc}") from exc
         finally:
             logf.close()
+
+    def wait_ready(self) -> None:
+        """Block until the readiness check passes; raise with the log tail if it never does."""
+        assert self.proc is not None, "spawn() first"
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -137,6 +160,12 @@ class ProcessGroup:
     def start(self, proc: ManagedProcess) -> ManagedProcess:
         self.members.append(proc)
         proc.start()
+        return proc
+
+    def spawn(self, proc: ManagedProcess) -> ManagedProcess:
+        """Start without waiting; call ``proc.wait_ready()`` (e.g. in a thread) after."""
+        self.members.append(proc)
+        proc.spawn()
         return proc
 
     def stop(self) -> None:

@@ -1,0 +1,131 @@
+"""The ingestor on a real chain: discovery, exact events, and retractions on a reorg."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from web3 import AsyncHTTPProvider, AsyncWeb3
+
+from arbstream.config import TopicsConfig
+from arbstream.contracts.abi import V2_PAIR_ABI, V2_ROUTER_ABI
+from arbstream.ingest.ingestor import ChainIngestor
+from arbstream.log import ensure_topics, make_producer
+from arbstream.runtime.anvil import AnvilNode
+from arbstream.runtime.stack import LocalStack, chain_config
+from arbstream.schemas import PoolEvent
+from arbstream.sim.deploy import deploy_market, dev_account, dev_traders
+from arbstream.sim.market_spec import DeployedMarket, default_market_spec
+from tests.integration.topic_reader import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def automine_chain(run_dir: Path) -> AsyncIterator[tuple[AnvilNode, DeployedMarket]]:
+    node = AnvilNode(1, run_dir / "reorg-logs", block_time=None)
+    node.start()
+    try:
+        w3 = AsyncWeb3(AsyncHTTPProvider(node.http_url))
+        market = await deploy_market(w3, 1, dev_account(0), default_market_spec(1))
+        await w3.provider.disconnect()
+        yield node, market
+    finally:
+        node.stop()
+
+
+async def _swap(w3: AsyncWeb3, market: DeployedMarket) -> None:
+    trader = dev_traders()[1]
+    dex = market.dexes[1]
+    weth, usdc = market.token("WETH"), market.token("USDC")
+    router = w3.eth.contract(address=AsyncWeb3.to_checksum_address(dex.router), abi=V2_ROUTER_ABI)
+    tx = await router.functions.swapExactTokensForTokens(
+        10**17,
+        0,
+        [AsyncWeb3.to_checksum_address(weth.address), AsyncWeb3.to_checksum_address(usdc.address)],
+        trader.address,
+        2**40,
+    ).build_transaction(
+        {
+            "from": trader.address,
+            "nonce": await w3.eth.get_transaction_count(trader.address),
+            "gas": 300_000,
+        }
+    )
+    await w3.eth.wait_for_transaction_receipt(
+        await w3.eth.send_raw_transaction(trader.sign_transaction(tx).raw_transaction)
+    )
+
+
+async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_ingest_backfill_live_and_reorg(
+    stack: LocalStack, automine_chain: tuple[AnvilNode, DeployedMarket], unique: str
+) -> None:
+    node, market = automine_chain
+    assert stack.broker is not None
+    bootstrap = stack.broker.bootstrap
+    topics = TopicsConfig(
+        blocks=f"{unique}.blocks",
+        pools=f"{unique}.pools",
+        events=f"{unique}.events",
+        opportunities=f"{unique}.opps",
+        executions=f"{unique}.execs",
+        dead_letter=f"{unique}.dlq",
+        pair_events=f"{unique}.pairs",
+        partitions=2,
+    )
+    await ensure_topics(bootstrap, topics)
+    producer = make_producer(bootstrap)
+    await producer.start()
+    w3 = AsyncWeb3(AsyncHTTPProvider(node.http_url))
+    ingestor = ChainIngestor(chain_config(market, node), producer, topics)
+    stop = asyncio.Event()
+    task = asyncio.create_task(ingestor.run(stop))
+    try:
+        # backfill: every pool discovered, and the seeding Syncs published
+        await _until(
+            lambda: ingestor.stats.pools == len(market.pools) and ingestor.stats.events >= 10
+        )
+        before = ingestor.stats.events
+        await _swap(w3, market)  # live: one Swap + one Sync
+        await _until(lambda: ingestor.stats.events >= before + 2)
+        head = await w3.eth.get_block("latest")
+        await _until(lambda: ingestor.stats.last_block >= head["number"])
+
+        # replace the swap's block with an empty one, then extend the new branch
+        await w3.provider.make_request("anvil_reorg", [1, []])  # type: ignore[arg-type]
+        await w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        await _until(lambda: ingestor.stats.retractions >= 2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await producer.stop()
+        await w3.provider.disconnect()
+
+    events = [PoolEvent.from_json(raw) for raw in await read_topic(bootstrap, topics.events)]
+    orphaned = [e for e in events if e.block_hash == head["hash"].to_0x_hex() and not e.removed]
+    retracted = {e.identity() for e in events if e.removed}
+    assert {e.kind for e in orphaned} == {"Swap", "Sync"}
+    assert {e.identity() for e in orphaned} <= retracted
+    # the pool's on-chain reserves equal the last non-retracted Sync we published for it
+    pool = orphaned[0].pool
+    live = [
+        e for e in events if e.pool == pool and e.kind == "Sync" and e.identity() not in retracted
+    ]
+    last = max(live, key=lambda e: (e.block_number, e.log_index))
+    pair = w3.eth.contract(address=AsyncWeb3.to_checksum_address(pool), abi=V2_PAIR_ABI)
+    w3b = AsyncWeb3(AsyncHTTPProvider(node.http_url))
+    r0, r1, _ = (
+        await w3b.eth.contract(address=pair.address, abi=V2_PAIR_ABI).functions.getReserves().call()
+    )
+    await w3b.provider.disconnect()
+    assert (last.reserve0, last.reserve1) == (r0, r1)
