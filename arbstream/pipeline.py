@@ -130,5 +130,6 @@ class PipelineRun:
         """Everything, including the sink consumer (after ``finish`` or on failure)."""
         await self.close()
         await self.sink.stop()
+        self.sink.client.close()  # chDB: one path per process at a time
         for w3 in self.w3s.values():
             await w3.provider.disconnect()
