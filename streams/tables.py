@@ -11,15 +11,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import faust
+from faust.types.tables import GlobalTableT, TableT
 
 
 @dataclass(frozen=True)
 class Tables:
-    pair_state: faust.Table
-    chain_gas: faust.GlobalTable
-    native_price: faust.GlobalTable
+    pair_state: TableT[str, Any]
+    chain_gas: GlobalTableT
+    native_price: GlobalTableT
 
     @classmethod
     def declare(cls, app: faust.App) -> Tables:

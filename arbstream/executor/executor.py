@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted
 from web3.logs import DISCARD
@@ -243,7 +244,7 @@ class ChainExecutor:
             **common,
         )
 
-    async def _reserves(self, pair: str, block: int) -> tuple[int, int]:
+    async def _reserves(self, pair: ChecksumAddress, block: int) -> tuple[int, int]:
         contract = self.w3.eth.contract(address=pair, abi=V2_PAIR_ABI)
         r0, r1, _ = await contract.functions.getReserves().call(block_identifier=block)
         return int(r0), int(r1)

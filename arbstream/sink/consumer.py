@@ -129,4 +129,3 @@ class ClickHouseSink:
             if await self.lag() == 0:
                 return
         log.warning("sink: drain timed out with lag %s", await self.lag())
-
