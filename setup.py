@@ -18,10 +18,17 @@ def extensions() -> list:
         return []
     from Cython.Build import cythonize
 
+    from pathlib import Path
+
+    # cyext/_x.pyx -> arbstream.cyext._x ; cyext/v3/_y.pyx -> arbstream.cyext.v3._y
     mods = [
-        Extension(f"arbstream.cyext.{name[:-4]}", [f"cyext/{name}"], extra_compile_args=["-O3"])
-        for name in sorted(os.listdir("cyext"))
-        if name.startswith("_") and name.endswith(".pyx")
+        Extension(
+            "arbstream." + ".".join(path.with_suffix("").parts),
+            [str(path)],
+            include_dirs=["cyext"],
+            extra_compile_args=["-O3"],
+        )
+        for path in sorted(Path("cyext").rglob("_*.pyx"))
     ]
     return cythonize(mods, compiler_directives=DIRECTIVES, annotate=bool(os.environ.get("ARBSTREAM_ANNOTATE")))
 

@@ -178,17 +178,29 @@ static inline void u256_divmod(u256 *q, u256 *r, const u256 *u, const u256 *v) {
     if (r) *r = rr;
 }
 
+/* Fees that are whole tenths of a percent use the contracts' own 1000 scale (Uniswap and
+ * Sushi hard-code 997/1000), others the 10000 scale (PancakeSwap's 9975/10000): the floors
+ * are the same either way, but SafeMath's overflow thresholds are those of the contract. */
+static inline void v2_reduce_scale(uint64_t *gamma, uint64_t *d) {
+    if (*gamma % 10 == 0) {
+        *gamma /= 10;
+        *d = 1000;
+    }
+}
+
 /* UniswapV2Library.getAmountOut with gamma = 10000 - fee_bps (SafeMath order of checks). */
 static inline int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, const u256 *rout,
                                 uint64_t gamma) {
     if (u256_is_zero(ain)) return V2_INSUFFICIENT_INPUT;
     if (u256_is_zero(rin) || u256_is_zero(rout)) return V2_INSUFFICIENT_LIQUIDITY;
+    uint64_t d = V2_D;
+    v2_reduce_scale(&gamma, &d);
     /* fast path: every intermediate fits in 128 bits */
     if (u256_fits_u128(ain) && u256_fits_u128(rin) && u256_fits_u128(rout)) {
         u128 a = u256_low128(ain), ri = u256_low128(rin), ro = u256_low128(rout);
         u128 wf, num, rd, den;
         if (!__builtin_mul_overflow(a, (u128)gamma, &wf) && !__builtin_mul_overflow(wf, ro, &num) &&
-            !__builtin_mul_overflow(ri, (u128)V2_D, &rd) && !__builtin_add_overflow(rd, wf, &den)) {
+            !__builtin_mul_overflow(ri, (u128)d, &rd) && !__builtin_add_overflow(rd, wf, &den)) {
             u256_set_u128(out, num / den);
             return V2_OK;
         }
@@ -196,7 +208,7 @@ static inline int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, con
     u256 wf, num, rd, den;
     if (u256_mul_u64(&wf, ain, gamma)) return V2_MUL_OVERFLOW;
     if (u256_mul(&num, &wf, rout)) return V2_MUL_OVERFLOW;
-    if (u256_mul_u64(&rd, rin, V2_D)) return V2_MUL_OVERFLOW;
+    if (u256_mul_u64(&rd, rin, d)) return V2_MUL_OVERFLOW;
     if (u256_add(&den, &rd, &wf)) return V2_ADD_OVERFLOW;
     u256_divmod(out, NULL, &num, &den);
     return V2_OK;
@@ -207,9 +219,11 @@ static inline int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, con
                                uint64_t gamma) {
     if (u256_is_zero(aout)) return V2_INSUFFICIENT_OUTPUT;
     if (u256_is_zero(rin) || u256_is_zero(rout)) return V2_INSUFFICIENT_LIQUIDITY;
+    uint64_t d = V2_D;
+    v2_reduce_scale(&gamma, &d);
     u256 t, num, diff, den, q, one;
     if (u256_mul(&t, rin, aout)) return V2_MUL_OVERFLOW;
-    if (u256_mul_u64(&num, &t, V2_D)) return V2_MUL_OVERFLOW;
+    if (u256_mul_u64(&num, &t, d)) return V2_MUL_OVERFLOW;
     if (u256_sub(&diff, rout, aout)) return V2_SUB_UNDERFLOW;
     if (u256_mul_u64(&den, &diff, gamma)) return V2_MUL_OVERFLOW;
     if (u256_is_zero(&den)) return V2_DIV_ZERO;

@@ -6,8 +6,10 @@ SafeMath (DSMath) checks of that code: every uint256 ``mul``/``add`` that would 
 every ``sub`` that would underflow reverts, here as :class:`MathOverflow` with the same reason.
 
 The hard-coded 997/1000 is generalised to ``fee_bps``: ``amount_in * (10000 - fee_bps)`` over
-``reserve_in * 10000``. 30 bps (9970/10000) is 997/1000 scaled by 10, so every floor is
-identical to the Uniswap original; PancakeSwap V2's 25 bps is its 9975/10000.
+``reserve_in * 10000``, computed on the contract's own scale: fees in whole tenths of a
+percent as ``(1000 - fee_bps / 10) / 1000`` (30 bps is Uniswap's and Sushi's 997/1000), others
+as ``/ 10000`` (PancakeSwap V2's 25 bps is its 9975/10000). Floors are the same on either
+scale; the SafeMath overflow thresholds, and so the reverts, are the contract's.
 
 ``optimal_two_pool`` sizes a two-pool cycle A -> B -> A. The continuous composition is
 ``f(x) = P x / (Q + R x)`` with ``D = 10000``, ``g_i = D - fee_i``, ``P = g1 g2 b1 a2``,
@@ -75,6 +77,15 @@ def _gamma(fee_bps: int) -> int:
     return D - fee_bps
 
 
+def _reduce_scale(gamma: int) -> tuple[int, int]:
+    """(gamma, scale) on the contract's own scale: 997/1000 for 30 bps, 9975/10000 for 25.
+
+    The floors are identical on either scale; SafeMath's overflow thresholds are not, so
+    fees in whole tenths of a percent use 1000 like Uniswap's and Sushi's contracts.
+    """
+    return (gamma // 10, D // 10) if gamma % 10 == 0 else (gamma, D)
+
+
 def _mul(a: int, b: int) -> int:
     z = a * b
     if z > UINT256_MAX:
@@ -94,9 +105,10 @@ def _out(amount_in: int, reserve_in: int, reserve_out: int, gamma: int) -> int:
         raise InsufficientInputAmount()
     if reserve_in == 0 or reserve_out == 0:
         raise InsufficientLiquidity()
+    gamma, d = _reduce_scale(gamma)
     with_fee = _mul(amount_in, gamma)
     numerator = _mul(with_fee, reserve_out)
-    denominator = _add(_mul(reserve_in, D), with_fee)
+    denominator = _add(_mul(reserve_in, d), with_fee)
     return numerator // denominator
 
 
@@ -121,7 +133,8 @@ def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_bps: i
         raise InsufficientOutputAmount()
     if reserve_in == 0 or reserve_out == 0:
         raise InsufficientLiquidity()
-    numerator = _mul(_mul(reserve_in, amount_out), D)
+    gamma, d = _reduce_scale(gamma)
+    numerator = _mul(_mul(reserve_in, amount_out), d)
     if amount_out > reserve_out:
         raise MathOverflow(SUB_UNDERFLOW)
     denominator = _mul(reserve_out - amount_out, gamma)

@@ -539,19 +539,19 @@ async def test_router_quotes_match_kernels(oracle: OracleChain) -> None:
     assert not mismatches, "\n".join(map(str, mismatches))
 
 
-# ------------------------------------------------------------------ known discrepancy
+# ------------------------------------------------------------------ the SafeMath overflow band
 
 
 def wide_cases(seed: int) -> list[tuple[int, int, int]]:
     """Triples beyond uint112 (router arguments are uint256): the SafeMath overflow region,
     hand-picked edges plus random points inside and around the band where a x1000 product
-    fits in uint256 but the kernel's x10000 one does not."""
+    fits in uint256 but a x10000 one would not."""
     q_out, q_in = UINT256_MAX // 9970, UINT256_MAX // 10000
     cases = [
-        (q_out + 1, 1, 1),  # a * 997 fits, a * 9970 does not
-        (1, q_in + 1, 1),  # reserve_in * 1000 fits, reserve_in * 10000 does not
-        (1, q_in + 1, 2),  # getAmountIn: router returns a value, the kernel overflows
-        (q_out + 1, 1, 2),  # getAmountIn: router sub-underflows, the kernel mul-overflows
+        (q_out + 1, 1, 1),  # a * 997 fits, a * 9970 would not
+        (1, q_in + 1, 1),  # reserve_in * 1000 fits, reserve_in * 10000 would not
+        (1, q_in + 1, 2),  # getAmountIn: the router returns a value
+        (q_out + 1, 1, 2),  # getAmountIn: the router sub-underflows
     ]
     rng = random.Random(seed)
     for _ in range(40):  # getAmountOut: amount * reserve_out around 2^256 / 9970 .. / 997
@@ -565,30 +565,8 @@ def wide_cases(seed: int) -> list[tuple[int, int, int]]:
     return cases
 
 
-class KernelOverflowsEarly(AssertionError):
-    """The known discrepancy (see the xfail reason); any other failure fails for real."""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=KernelOverflowsEarly,
-    reason=(
-        "kernel generalises 997/1000 to 9970/10000: its uint256 SafeMath overflows ~10x "
-        "earlier than UniswapV2Library (amount*9970, reserve_in*10000, reserve_in*amount*10000), "
-        "so beyond uint112 it raises ds-math-mul-overflow where the router still answers"
-    ),
-)
 async def test_router_quotes_match_kernels_beyond_uint112(oracle: OracleChain) -> None:
+    """Beyond uint112 (the SafeMath overflow band) the kernels revert exactly where, and
+    with the reason, the router does: they compute on the contract's own 997/1000 scale."""
     mismatches = await compare_with_router(oracle, wide_cases(SEED + 2))
-    # every difference is the documented one: the kernels overflow, the router does not
-    unexpected = [
-        m
-        for m in mismatches
-        if m.kernel != "MathOverflow: ds-math-mul-overflow"
-        or m.router == "execution reverted: ds-math-mul-overflow"
-    ]
-    assert not unexpected, "\n".join(map(str, unexpected))
-    if mismatches:
-        raise KernelOverflowsEarly(
-            f"{len(mismatches)} mismatches:\n" + "\n".join(map(str, mismatches))
-        )
+    assert not mismatches, "\n".join(map(str, mismatches))

@@ -138,9 +138,12 @@ def test_reverts(impl: ModuleType) -> None:
         (lambda: impl.get_amount_out(U256, 1, 1), MathOverflow, MUL_OVERFLOW),
         (lambda: impl.get_amount_out(2**200, 1, 2**60), MathOverflow, MUL_OVERFLOW),
         (lambda: impl.get_amount_out(1, 2**255, 1), MathOverflow, MUL_OVERFLOW),
-        (lambda: impl.get_amount_out(2**200, U256 // D, 1), MathOverflow, ADD_OVERFLOW),
+        # 30 bps on the contracts' own 997/1000 scale, 25 bps on PancakeSwap's 9975/10000
+        (lambda: impl.get_amount_out(2**200, U256 // 1000, 1), MathOverflow, ADD_OVERFLOW),
+        (lambda: impl.get_amount_out(2**200, U256 // D, 1, 25), MathOverflow, ADD_OVERFLOW),
         (lambda: impl.get_amount_in(1, 2**250, 2), MathOverflow, MUL_OVERFLOW),
-        (lambda: impl.get_amount_out(U256 // 9970, 1, 1), MathOverflow, ADD_OVERFLOW),
+        (lambda: impl.get_amount_out(U256 // 997, 1, 1), MathOverflow, ADD_OVERFLOW),
+        (lambda: impl.get_amount_out(U256 // 9975, 1, 1, 25), MathOverflow, ADD_OVERFLOW),
         (lambda: impl.get_amounts_out(10, []), InvalidPath, None),
         (
             lambda: impl.get_amounts_out(1, [(10, 1, 30), (10, 10, 30)]),
