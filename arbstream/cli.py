@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--chains", default="1,56", help="chain ids to simulate (default 1,56)")
     demo.add_argument("--data-dir", help="run folder (default .arbstream/demo-<time>)")
     demo.add_argument("--seed", type=int, default=7, help="market simulator seed")
+    demo.add_argument("--verbose", action="store_true", help="log every component (INFO) to stderr")
     demo.set_defaults(func=cmd_demo)
 
     worker = sub.add_parser("worker", help="run a Faust worker: the stream app or the executor")
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     except ArbstreamError as exc:
         print(f"arbstream: {exc}", file=sys.stderr)
         return 2
+    if args.command == "demo" and not args.verbose:
+        level = "WARNING"  # the demo prints its own progress; component logs are in the run folder
     _setup_logging(level, args.command)
     try:
         return int(args.func(args))

@@ -157,8 +157,8 @@ class Settings(BaseSettings):
     sink_flush_s: float = Field(default=0.5, gt=0)
     #: Faust consumer-group rebalance timeout; tansu waits this long for a group to join
     rebalance_timeout_s: float = Field(default=3.0, gt=0)
-    #: port for Prometheus metrics of this process (0 = off)
-    metrics_port: int = Field(default=0, ge=0, lt=65536)
+    #: longest a consumer fetch may wait for records (Faust's own default is 1500 ms)
+    fetch_max_wait_ms: int = Field(default=50, ge=1, le=10_000)
 
     @field_validator("broker_url")
     @classmethod

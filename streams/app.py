@@ -12,6 +12,7 @@ import logging
 import faust
 
 from arbstream.config import Settings
+from arbstream.streams.transport import LowLatencyApp
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
     app_id = app_id or settings.app_id
     datadir = settings.data_dir / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = LowLatencyApp(
         app_id,
         broker=settings.broker_url,
         store="memory://",
@@ -38,6 +39,8 @@ def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
         producer_acks=-1,
         table_standby_replicas=0,
     )
+    app.fetch_max_wait_ms = settings.fetch_max_wait_ms
+    return app
 
 
 def build_streams_app(settings: Settings) -> faust.App:

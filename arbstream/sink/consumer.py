@@ -53,6 +53,7 @@ class ClickHouseSink:
             rebalance_timeout_ms=int(self.settings.rebalance_timeout_s * 1000),
             session_timeout_ms=int(max(6.0, 2 * self.settings.rebalance_timeout_s) * 1000),
             heartbeat_interval_ms=1000,
+            fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
         )
         await self.consumer.start()
 
