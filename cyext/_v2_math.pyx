@@ -8,7 +8,11 @@ form (products up to ~2^504) with Python ints, then evaluates every candidate in
 """
 
 from libc.stdint cimport uint64_t
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
+from cpython.long cimport (
+    PyLong_AsLongLongAndOverflow,
+    PyLong_AsUnsignedLongLong,
+    PyLong_FromUnsignedLongLong,
+)
 from cpython.object cimport PyObject
 
 from math import isqrt
@@ -61,6 +65,7 @@ cdef extern from "u256.h" nogil:
 __all__ = [
     "get_amount_in",
     "get_amount_out",
+    "get_amount_out_batch",
     "get_amounts_out",
     "optimal_two_pool",
     "optimal_two_pool_batch",
@@ -190,6 +195,31 @@ def get_amounts_out(amount_in, reserves):
     if len(amounts) < 2:
         raise InvalidPath()
     return amounts
+
+
+def get_amount_out_batch(rows):
+    """``get_amount_out`` for many ``(amount_in, reserve_in, reserve_out, fee_bps)`` rows.
+
+    Errors as data: a row that would revert on-chain yields ``None``; bad argument types or
+    ranges raise as in the single call. The loop and the arithmetic run in C.
+    """
+    cdef u256 a, ri, ro, out
+    cdef uint64_t g
+    cdef int code
+    cdef list result = []
+    for amount_in, reserve_in, reserve_out, fee_bps in rows:
+        to_u256(amount_in, &a, 256)
+        to_u256(reserve_in, &ri, 256)
+        to_u256(reserve_out, &ro, 256)
+        g = gamma_of(fee_bps)
+        code = v2_amount_out(&out, &a, &ri, &ro, g)
+        if code != V2_OK:
+            result.append(None)
+        elif out.w[1] == 0 and out.w[2] == 0 and out.w[3] == 0:
+            result.append(<object>PyLong_FromUnsignedLongLong(out.w[0]))
+        else:
+            result.append(arb_u256_to_long(&out))
+    return result
 
 
 # ---------------------------------------------------------------- two-pool cycle sizing

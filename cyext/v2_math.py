@@ -16,6 +16,7 @@ __all__ = [
     "IMPLEMENTATION",
     "get_amount_in",
     "get_amount_out",
+    "get_amount_out_batch",
     "get_amounts_out",
     "optimal_two_pool",
     "optimal_two_pool_batch",
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from arbstream.cyext.v2_math_py import (
         get_amount_in,
         get_amount_out,
+        get_amount_out_batch,
         get_amounts_out,
         optimal_two_pool,
         optimal_two_pool_batch,
@@ -51,6 +53,7 @@ else:
 
     get_amount_in = _impl.get_amount_in
     get_amount_out = _impl.get_amount_out
+    get_amount_out_batch = _impl.get_amount_out_batch
     get_amounts_out = _impl.get_amounts_out
     optimal_two_pool = _impl.optimal_two_pool
     optimal_two_pool_batch = _impl.optimal_two_pool_batch

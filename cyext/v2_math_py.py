@@ -42,12 +42,14 @@ from arbstream.cyext.errors import (
     InsufficientOutputAmount,
     InvalidPath,
     MathOverflow,
+    PricingError,
     UintRangeError,
 )
 
 __all__ = [
     "get_amount_in",
     "get_amount_out",
+    "get_amount_out_batch",
     "get_amounts_out",
     "optimal_two_pool",
     "optimal_two_pool_batch",
@@ -155,6 +157,22 @@ def get_amounts_out(amount_in: int, reserves: Iterable[Sequence[int]]) -> list[i
     if len(amounts) < 2:
         raise InvalidPath()
     return amounts
+
+
+def get_amount_out_batch(rows: Iterable[Sequence[int]]) -> list[int | None]:
+    """``get_amount_out`` for many ``(amount_in, reserve_in, reserve_out, fee_bps)`` rows.
+
+    Errors as data: a row that would revert on-chain yields ``None``; bad argument types or
+    ranges raise as in the single call.
+    """
+    out: list[int | None] = []
+    for amount_in, reserve_in, reserve_out, fee_bps in rows:
+        args = _uint(amount_in), _uint(reserve_in), _uint(reserve_out), _gamma(fee_bps)
+        try:
+            out.append(_out(*args))
+        except PricingError:
+            out.append(None)
+    return out
 
 
 class _Cycle:

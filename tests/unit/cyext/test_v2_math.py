@@ -376,3 +376,28 @@ def test_optimal_two_pool_batch(impl: ModuleType) -> None:
     assert got == twin.optimal_two_pool_batch(iter(rows))
     assert got[0] == _brute(*rows[0]) and got[1] == (0, 0, 0, 0) and got[2][3] > 0
     assert impl.optimal_two_pool_batch([]) == []
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 2**130),
+            st.integers(0, 2**112),
+            st.integers(0, 2**112),
+            st.sampled_from([0, 5, 25, 30, 100]),
+        ),
+        max_size=20,
+    )
+)
+def test_quote_batch_is_the_single_quotes_with_reverts_as_none(
+    rows: list[tuple[int, int, int, int]],
+) -> None:
+    expected = []
+    for row in rows:
+        try:
+            expected.append(twin.get_amount_out(*row))
+        except PricingError:
+            expected.append(None)
+    assert kernel.get_amount_out_batch(rows) == expected
+    assert twin.get_amount_out_batch(rows) == expected
