@@ -47,8 +47,15 @@ check: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy arbstream ingest streams cyext analytics
 
-bench: setup
-	$(PY) -m arbstream.bench
+BENCH_PEER := bench/.venv-degenbot
+$(BENCH_PEER)/.installed:
+	$(PYTHON) -m venv $(BENCH_PEER)
+	$(BENCH_PEER)/bin/pip install -q --upgrade pip
+	$(BENCH_PEER)/bin/pip install -q degenbot==0.3.0
+	touch $@
+
+bench: setup $(BENCH_PEER)/.installed
+	$(PY) bench/run.py --peer $(BENCH_PEER)/bin/python
 
 clean:
 	rm -rf build *.egg-info arbstream/contracts/build cyext/*.c cyext/*.so .arbstream

@@ -16,9 +16,9 @@ DIRECTIVES = {
 def extensions() -> list:
     if os.environ.get("ARBSTREAM_NO_CYTHON_BUILD") == "1":
         return []
-    from Cython.Build import cythonize
-
     from pathlib import Path
+
+    from Cython.Build import cythonize
 
     # cyext/_x.pyx -> arbstream.cyext._x ; cyext/v3/_y.pyx -> arbstream.cyext.v3._y
     mods = [
@@ -30,7 +30,9 @@ def extensions() -> list:
         )
         for path in sorted(Path("cyext").rglob("_*.pyx"))
     ]
-    return cythonize(mods, compiler_directives=DIRECTIVES, annotate=bool(os.environ.get("ARBSTREAM_ANNOTATE")))
+    return cythonize(
+        mods, compiler_directives=DIRECTIVES, annotate=bool(os.environ.get("ARBSTREAM_ANNOTATE"))
+    )
 
 
 setup(ext_modules=extensions())

@@ -26,6 +26,12 @@ NPM_ARTIFACTS: dict[str, Path] = {
     "UniswapV2ERC20": Path("node_modules/@uniswap/v2-core/build/UniswapV2ERC20.json"),
     "UniswapV2Router02": Path("node_modules/@uniswap/v2-periphery/build/UniswapV2Router02.json"),
     "WETH9": Path("node_modules/@uniswap/v2-periphery/build/WETH9.json"),
+    "UniswapV3Factory": Path(
+        "node_modules/@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json"
+    ),
+    "UniswapV3Pool": Path(
+        "node_modules/@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json"
+    ),
 }
 
 

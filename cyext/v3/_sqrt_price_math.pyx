@@ -1,0 +1,227 @@
+# cython: annotation_typing=False
+"""SqrtPriceMath in C: the kernel behind :mod:`arbstream.cyext.v3.sqrt_price_math`.
+
+Same results and exceptions as :mod:`arbstream.cyext.v3.sqrt_price_math_py` (every wrap-around
+and revert of the contract, see ``v3math.h``).
+"""
+
+# ---- shared boundary code (identical in every cyext/v3/_*.pyx) ---------------------------
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+
+cdef extern from "v3math.h" nogil:
+    ctypedef unsigned long long u128      # unsigned __int128 in C
+    ctypedef long long i128               # __int128 in C
+    ctypedef struct u256:
+        uint64_t w[4]
+    enum:
+        V3_OK, V3_ERR_MULDIV, V3_ERR_MULDIV_UP, V3_ERR_T, V3_ERR_R, V3_ERR_AMOUNT0_SUB,
+        V3_ERR_U160, V3_ERR_ADD, V3_ERR_QUOTIENT, V3_ERR_PRICE_ZERO, V3_ERR_LIQ_ZERO,
+        V3_ERR_RATIO_ZERO, V3_ERR_DIV_ZERO, V3_ERR_INT256, V3_ERR_LS, V3_ERR_LA, V3_ERR_AS,
+        V3_ERR_SPL, V3_ERR_INT_SUB, V3_ERR_INT_ADD, V3_ERR_FEE_GROWTH, V3_ERR_MULDIV_ZERO,
+        V3_CONV_OK, V3_CONV_TYPE, V3_CONV_RANGE
+    u128 u256_low128(const u256 *a)
+    void u256_set_u128(u256 *r, u128 v)
+
+cdef extern from "v3math.h":
+    int v3_py_uint(object o, u256 *r, int bits) except -1
+    int v3_py_int(object o, u256 *r, int bits) except -1
+    int v3_py_small(object o, long long *v, long long lo, long long hi) except -1
+    object v3_u256_to_py(const u256 *a)
+    object v3_i256_to_py(const u256 *a)
+    object v3_u128_to_py(u128 x)
+    object v3_i128_to_py(i128 x)
+
+from arbstream.cyext.errors import UintRangeError
+from arbstream.cyext.v3 import errors as _E
+
+
+cdef int _bad_arg(object v, int code, int bits, bint signed) except -1:
+    if code == V3_CONV_TYPE:
+        raise TypeError(f"expected int, got {type(v).__name__}")
+    if signed:
+        raise _E.IntRangeError(int(v), bits)
+    raise UintRangeError(int(v), bits)
+
+
+cdef inline int get_uint(object v, u256 *r, int bits) except -1:
+    cdef int c = v3_py_uint(v, r, bits)
+    if c != V3_CONV_OK:
+        _bad_arg(v, c, bits, False)
+    return 0
+
+
+cdef inline int get_int(object v, u256 *r, int bits) except -1:
+    cdef int c = v3_py_int(v, r, bits)
+    if c != V3_CONV_OK:
+        _bad_arg(v, c, bits, True)
+    return 0
+
+
+cdef inline u128 get_u128(object v) except? 0:
+    cdef u256 t
+    get_uint(v, &t, 128)
+    return u256_low128(&t)
+
+
+cdef inline i128 get_i128(object v) except? 0:
+    cdef u256 t
+    get_int(v, &t, 128)
+    return <i128>u256_low128(&t)
+
+
+cdef inline long long get_small_int(object v, int bits) except? -1:
+    """int<bits> (bits < 64) as a C integer."""
+    cdef long long x = 0
+    cdef long long half = (<long long>1) << (bits - 1)
+    cdef int c = v3_py_small(v, &x, -half, half - 1)
+    if c != V3_CONV_OK:
+        _bad_arg(v, c, bits, True)
+    return x
+
+
+cdef inline uint32_t get_fee_pips(object v) except? 0xFFFFFFFF:
+    """uint24 fee in pips, below 1e6 (the twins' check_fee_pips)."""
+    cdef u256 t
+    get_uint(v, &t, 24)
+    if t.w[0] >= 1000000:
+        raise _E.FeePipsError(int(v))
+    return <uint32_t>t.w[0]
+
+
+cdef int raise_v3(int code) except -1:
+    """The twin's exception for a V3_ERR_* code."""
+    if code == V3_ERR_MULDIV or code == V3_ERR_MULDIV_UP or code == V3_ERR_FEE_GROWTH:
+        raise _E.FullMathOverflow()
+    if code == V3_ERR_MULDIV_ZERO:
+        raise _E.FullMathDivByZero()
+    if code == V3_ERR_T:
+        raise _E.TickOutOfRange()
+    if code == V3_ERR_R:
+        raise _E.SqrtPriceOutOfRange()
+    if code == V3_ERR_AMOUNT0_SUB or code == V3_ERR_QUOTIENT:
+        raise _E.InsufficientReserves()
+    if code == V3_ERR_U160 or code == V3_ERR_INT256:
+        raise _E.SafeCastOverflow()
+    if code == V3_ERR_ADD or code == V3_ERR_INT_SUB or code == V3_ERR_INT_ADD:
+        raise _E.SafeMathOverflow()
+    if code == V3_ERR_PRICE_ZERO or code == V3_ERR_RATIO_ZERO:
+        raise _E.SqrtPriceZero()
+    if code == V3_ERR_LIQ_ZERO:
+        raise _E.LiquidityZero()
+    if code == V3_ERR_DIV_ZERO:
+        raise _E.DivisionByZero()
+    if code == V3_ERR_LS:
+        raise _E.LiquiditySub()
+    if code == V3_ERR_LA:
+        raise _E.LiquidityAdd()
+    if code == V3_ERR_AS:
+        raise _E.AmountSpecifiedZero()
+    if code == V3_ERR_SPL:
+        raise _E.PriceLimit()
+    raise SystemError(f"unknown v3 kernel code {code}")
+# ---- end of shared boundary code -------------------------------------------------------
+
+cdef extern from "v3math.h" nogil:
+    int v3_next_sqrt_price_amount0(u256 *out, const u256 *sp, u128 liq, const u256 *amount,
+                                   int add)
+    int v3_next_sqrt_price_amount1(u256 *out, const u256 *sp, u128 liq, const u256 *amount,
+                                   int add)
+    int v3_next_sqrt_price_from_input(u256 *out, const u256 *sp, u128 liq,
+                                      const u256 *amount_in, int zero_for_one)
+    int v3_next_sqrt_price_from_output(u256 *out, const u256 *sp, u128 liq,
+                                       const u256 *amount_out, int zero_for_one)
+    int v3_amount0_delta(u256 *out, const u256 *pa, const u256 *pb, u128 liq, int round_up)
+    int v3_amount1_delta(u256 *out, const u256 *pa, const u256 *pb, u128 liq, int round_up)
+    int v3_amount0_delta_signed(u256 *out, const u256 *a, const u256 *b, i128 liq)
+    int v3_amount1_delta_signed(u256 *out, const u256 *a, const u256 *b, i128 liq)
+
+__all__ = [
+    "get_amount0_delta",
+    "get_amount0_delta_signed",
+    "get_amount1_delta",
+    "get_amount1_delta_signed",
+    "get_next_sqrt_price_from_amount0_rounding_up",
+    "get_next_sqrt_price_from_amount1_rounding_down",
+    "get_next_sqrt_price_from_input",
+    "get_next_sqrt_price_from_output",
+]
+
+ctypedef int (*next_fn)(u256 *, const u256 *, u128, const u256 *, int) noexcept nogil
+ctypedef int (*delta_fn)(u256 *, const u256 *, const u256 *, u128, int) noexcept nogil
+ctypedef int (*signed_fn)(u256 *, const u256 *, const u256 *, i128) noexcept nogil
+
+
+cdef inline object _next(next_fn fn, object sqrt_px96, object liquidity, object amount, bint flag):
+    cdef u256 p, a, r
+    get_uint(sqrt_px96, &p, 160)
+    cdef u128 l = get_u128(liquidity)
+    get_uint(amount, &a, 256)
+    cdef int e = fn(&r, &p, l, &a, flag)
+    if e:
+        raise_v3(e)
+    return v3_u256_to_py(&r)
+
+
+cdef inline object _delta(delta_fn fn, object sqrt_a, object sqrt_b, object liquidity,
+                          bint round_up):
+    cdef u256 a, b, r
+    get_uint(sqrt_a, &a, 160)
+    get_uint(sqrt_b, &b, 160)
+    cdef u128 l = get_u128(liquidity)
+    cdef int e = fn(&r, &a, &b, l, round_up)
+    if e:
+        raise_v3(e)
+    return v3_u256_to_py(&r)
+
+
+cdef inline object _signed(signed_fn fn, object sqrt_a, object sqrt_b, object liquidity):
+    cdef u256 a, b, r
+    get_uint(sqrt_a, &a, 160)
+    get_uint(sqrt_b, &b, 160)
+    cdef i128 l = get_i128(liquidity)
+    cdef int e = fn(&r, &a, &b, l)
+    if e:
+        raise_v3(e)
+    return v3_i256_to_py(&r)
+
+
+def get_next_sqrt_price_from_amount0_rounding_up(sqrt_px96, liquidity, amount, add):
+    """``SqrtPriceMath.getNextSqrtPriceFromAmount0RoundingUp``: the price after adding
+    (``add``) or removing ``amount`` of token0, rounded up."""
+    return _next(v3_next_sqrt_price_amount0, sqrt_px96, liquidity, amount, add)
+
+
+def get_next_sqrt_price_from_amount1_rounding_down(sqrt_px96, liquidity, amount, add):
+    """``SqrtPriceMath.getNextSqrtPriceFromAmount1RoundingDown``: the price after adding
+    (``add``) or removing ``amount`` of token1, rounded down."""
+    return _next(v3_next_sqrt_price_amount1, sqrt_px96, liquidity, amount, add)
+
+
+def get_next_sqrt_price_from_input(sqrt_px96, liquidity, amount_in, zero_for_one):
+    """``SqrtPriceMath.getNextSqrtPriceFromInput``."""
+    return _next(v3_next_sqrt_price_from_input, sqrt_px96, liquidity, amount_in, zero_for_one)
+
+
+def get_next_sqrt_price_from_output(sqrt_px96, liquidity, amount_out, zero_for_one):
+    """``SqrtPriceMath.getNextSqrtPriceFromOutput``."""
+    return _next(v3_next_sqrt_price_from_output, sqrt_px96, liquidity, amount_out, zero_for_one)
+
+
+def get_amount0_delta(sqrt_a, sqrt_b, liquidity, round_up):
+    """``SqrtPriceMath.getAmount0Delta(uint160, uint160, uint128, bool)``."""
+    return _delta(v3_amount0_delta, sqrt_a, sqrt_b, liquidity, round_up)
+
+
+def get_amount1_delta(sqrt_a, sqrt_b, liquidity, round_up):
+    """``SqrtPriceMath.getAmount1Delta(uint160, uint160, uint128, bool)``."""
+    return _delta(v3_amount1_delta, sqrt_a, sqrt_b, liquidity, round_up)
+
+
+def get_amount0_delta_signed(sqrt_a, sqrt_b, liquidity):
+    """``SqrtPriceMath.getAmount0Delta(uint160, uint160, int128)``."""
+    return _signed(v3_amount0_delta_signed, sqrt_a, sqrt_b, liquidity)
+
+
+def get_amount1_delta_signed(sqrt_a, sqrt_b, liquidity):
+    """``SqrtPriceMath.getAmount1Delta(uint160, uint160, int128)``."""
+    return _signed(v3_amount1_delta_signed, sqrt_a, sqrt_b, liquidity)

@@ -1,0 +1,492 @@
+# cython: annotation_typing=False
+"""The UniswapV3Pool.swap loop in C: the kernel behind :mod:`arbstream.cyext.v3.swap`.
+
+Same arguments, results and exceptions as :mod:`arbstream.cyext.v3.swap_py` (the twin). Python
+ints are converted once at the boundary; the whole loop (TickBitmap word stepping, TickMath,
+SwapMath, LiquidityMath) is ``v3_swap`` in ``v3math.h``, which runs without the GIL.
+:class:`PreparedPool` holds a pool's ticks as C arrays so repeated quotes pay no conversion.
+"""
+
+# ---- shared boundary code (identical in every cyext/v3/_*.pyx) ---------------------------
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+
+cdef extern from "v3math.h" nogil:
+    ctypedef unsigned long long u128      # unsigned __int128 in C
+    ctypedef long long i128               # __int128 in C
+    ctypedef struct u256:
+        uint64_t w[4]
+    enum:
+        V3_OK, V3_ERR_MULDIV, V3_ERR_MULDIV_UP, V3_ERR_T, V3_ERR_R, V3_ERR_AMOUNT0_SUB,
+        V3_ERR_U160, V3_ERR_ADD, V3_ERR_QUOTIENT, V3_ERR_PRICE_ZERO, V3_ERR_LIQ_ZERO,
+        V3_ERR_RATIO_ZERO, V3_ERR_DIV_ZERO, V3_ERR_INT256, V3_ERR_LS, V3_ERR_LA, V3_ERR_AS,
+        V3_ERR_SPL, V3_ERR_INT_SUB, V3_ERR_INT_ADD, V3_ERR_FEE_GROWTH, V3_ERR_MULDIV_ZERO,
+        V3_CONV_OK, V3_CONV_TYPE, V3_CONV_RANGE
+    u128 u256_low128(const u256 *a)
+    void u256_set_u128(u256 *r, u128 v)
+
+cdef extern from "v3math.h":
+    int v3_py_uint(object o, u256 *r, int bits) except -1
+    int v3_py_int(object o, u256 *r, int bits) except -1
+    int v3_py_small(object o, long long *v, long long lo, long long hi) except -1
+    object v3_u256_to_py(const u256 *a)
+    object v3_i256_to_py(const u256 *a)
+    object v3_u128_to_py(u128 x)
+    object v3_i128_to_py(i128 x)
+
+from arbstream.cyext.errors import UintRangeError
+from arbstream.cyext.v3 import errors as _E
+
+
+cdef int _bad_arg(object v, int code, int bits, bint signed) except -1:
+    if code == V3_CONV_TYPE:
+        raise TypeError(f"expected int, got {type(v).__name__}")
+    if signed:
+        raise _E.IntRangeError(int(v), bits)
+    raise UintRangeError(int(v), bits)
+
+
+cdef inline int get_uint(object v, u256 *r, int bits) except -1:
+    cdef int c = v3_py_uint(v, r, bits)
+    if c != V3_CONV_OK:
+        _bad_arg(v, c, bits, False)
+    return 0
+
+
+cdef inline int get_int(object v, u256 *r, int bits) except -1:
+    cdef int c = v3_py_int(v, r, bits)
+    if c != V3_CONV_OK:
+        _bad_arg(v, c, bits, True)
+    return 0
+
+
+cdef inline u128 get_u128(object v) except? 0:
+    cdef u256 t
+    get_uint(v, &t, 128)
+    return u256_low128(&t)
+
+
+cdef inline i128 get_i128(object v) except? 0:
+    cdef u256 t
+    get_int(v, &t, 128)
+    return <i128>u256_low128(&t)
+
+
+cdef inline long long get_small_int(object v, int bits) except? -1:
+    """int<bits> (bits < 64) as a C integer."""
+    cdef long long x = 0
+    cdef long long half = (<long long>1) << (bits - 1)
+    cdef int c = v3_py_small(v, &x, -half, half - 1)
+    if c != V3_CONV_OK:
+        _bad_arg(v, c, bits, True)
+    return x
+
+
+cdef inline uint32_t get_fee_pips(object v) except? 0xFFFFFFFF:
+    """uint24 fee in pips, below 1e6 (the twins' check_fee_pips)."""
+    cdef u256 t
+    get_uint(v, &t, 24)
+    if t.w[0] >= 1000000:
+        raise _E.FeePipsError(int(v))
+    return <uint32_t>t.w[0]
+
+
+cdef int raise_v3(int code) except -1:
+    """The twin's exception for a V3_ERR_* code."""
+    if code == V3_ERR_MULDIV or code == V3_ERR_MULDIV_UP or code == V3_ERR_FEE_GROWTH:
+        raise _E.FullMathOverflow()
+    if code == V3_ERR_MULDIV_ZERO:
+        raise _E.FullMathDivByZero()
+    if code == V3_ERR_T:
+        raise _E.TickOutOfRange()
+    if code == V3_ERR_R:
+        raise _E.SqrtPriceOutOfRange()
+    if code == V3_ERR_AMOUNT0_SUB or code == V3_ERR_QUOTIENT:
+        raise _E.InsufficientReserves()
+    if code == V3_ERR_U160 or code == V3_ERR_INT256:
+        raise _E.SafeCastOverflow()
+    if code == V3_ERR_ADD or code == V3_ERR_INT_SUB or code == V3_ERR_INT_ADD:
+        raise _E.SafeMathOverflow()
+    if code == V3_ERR_PRICE_ZERO or code == V3_ERR_RATIO_ZERO:
+        raise _E.SqrtPriceZero()
+    if code == V3_ERR_LIQ_ZERO:
+        raise _E.LiquidityZero()
+    if code == V3_ERR_DIV_ZERO:
+        raise _E.DivisionByZero()
+    if code == V3_ERR_LS:
+        raise _E.LiquiditySub()
+    if code == V3_ERR_LA:
+        raise _E.LiquidityAdd()
+    if code == V3_ERR_AS:
+        raise _E.AmountSpecifiedZero()
+    if code == V3_ERR_SPL:
+        raise _E.PriceLimit()
+    raise SystemError(f"unknown v3 kernel code {code}")
+# ---- end of shared boundary code -------------------------------------------------------
+
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyObject_CheckBuffer
+from cpython.buffer cimport PyBuffer_Release, PyObject_GetBuffer
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.ref cimport PyObject
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, strcmp
+
+cdef extern from "Python.h":
+    bint PyLong_CheckExact(object o)
+    bint PyList_CheckExact(object o)
+    long PyLong_AsLong(object o) except? -1
+
+cdef extern from "v3math.h" nogil:
+    ctypedef struct v3_swap_out:
+        u256 amount0
+        u256 amount1
+        u256 sqrt_price
+        int32_t tick
+        u128 liquidity
+        int64_t ticks_crossed
+    int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n, const u256 *sqrt_price,
+                int32_t tick, u128 liquidity, uint32_t fee, int32_t spacing, int zfo,
+                const u256 *amount_specified, const u256 *limit, v3_swap_out *out)
+    int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
+                                     int32_t spacing, int lte, int *initialized,
+                                     Py_ssize_t *idx)
+
+__all__ = ["PreparedPool", "next_initialized_tick_within_one_word", "pack_liquidity_nets",
+           "swap"]
+
+DEF STACK_TICKS = 128
+cdef enum:
+    MIN_TICK = -887272
+    MAX_TICK = 887272
+
+
+# ---------------------------------------------------------------- tick data -> C arrays
+
+cdef struct TickData:
+    int32_t *ticks
+    i128 *nets
+    Py_ssize_t n
+    bint owned           # ticks/nets are malloc'ed (else: the caller's stack or a pool's)
+
+
+cdef int _tick_error(object t, object previous, int32_t spacing) except -1:
+    raise _E.TickDataError(
+        f"initialized ticks must be increasing multiples of {spacing} in "
+        f"[{MIN_TICK}, {MAX_TICK}], got {t!r} after {previous}"
+    )
+
+
+cdef inline int _check_tick_value(long t, long *previous, int32_t spacing, object obj) except -1:
+    if t <= previous[0] or t > MAX_TICK or t % spacing != 0:
+        _tick_error(obj, previous[0], spacing)
+    previous[0] = t
+    return 0
+
+
+cdef bint _is_int32_buffer(object o):
+    return PyObject_CheckBuffer(o) and not isinstance(o, (bytes, bytearray))
+
+
+cdef int _fill_ticks(object ticks, int32_t *out, Py_ssize_t n, int32_t spacing) except -1:
+    """Validate (as the twin's _check_ticks) and copy ``n`` ticks into ``out``."""
+    cdef Py_ssize_t i
+    cdef long t, previous = MIN_TICK - 1
+    cdef Py_buffer view
+    cdef object item
+    cdef const int32_t *src
+    if PyList_CheckExact(ticks):
+        for i in range(n):
+            item = <object>PyList_GET_ITEM(ticks, i)
+            if not PyLong_CheckExact(item):
+                _tick_error(item, previous, spacing)
+            t = PyLong_AsLong(item)
+            _check_tick_value(t, &previous, spacing, item)
+            out[i] = <int32_t>t
+        return 0
+    if _is_int32_buffer(ticks):
+        PyObject_GetBuffer(ticks, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
+        try:
+            if (view.itemsize == 4 and view.format != NULL and view.ndim == 1
+                    and (strcmp(view.format, b"i") == 0 or strcmp(view.format, b"=i") == 0
+                         or strcmp(view.format, b"<i") == 0 or strcmp(view.format, b"@i") == 0)):
+                src = <const int32_t *>view.buf
+                for i in range(n):
+                    t = src[i]
+                    _check_tick_value(t, &previous, spacing, t)
+                    out[i] = <int32_t>t
+                return 0
+        finally:
+            PyBuffer_Release(&view)
+    for i, item in enumerate(ticks):
+        if i >= n:
+            break
+        if not PyLong_CheckExact(item):
+            _tick_error(item, previous, spacing)
+        t = PyLong_AsLong(item)
+        _check_tick_value(t, &previous, spacing, item)
+        out[i] = <int32_t>t
+    return 0
+
+
+cdef int _fill_nets(object nets, i128 *out, Py_ssize_t n) except -1:
+    """int128 nets from a sequence of ints, or raw little-endian int128 bytes (16 per net)."""
+    cdef Py_ssize_t i
+    cdef Py_buffer view
+    cdef object item
+    if PyList_CheckExact(nets):
+        for i in range(n):
+            out[i] = get_i128(<object>PyList_GET_ITEM(nets, i))
+        return 0
+    if PyObject_CheckBuffer(nets):
+        PyObject_GetBuffer(nets, &view, PyBUF_C_CONTIGUOUS)
+        try:
+            if view.itemsize == 1 and view.len == 16 * n:
+                memcpy(out, view.buf, 16 * n)
+                return 0
+        finally:
+            PyBuffer_Release(&view)
+    for i, item in enumerate(nets):
+        if i >= n:
+            break
+        out[i] = get_i128(item)
+    return 0
+
+
+cdef Py_ssize_t _nets_len(object nets) except -1:
+    """Number of nets: len(), or len / 16 for raw int128 bytes."""
+    cdef Py_buffer view
+    cdef Py_ssize_t n
+    if not PyList_CheckExact(nets) and PyObject_CheckBuffer(nets):
+        PyObject_GetBuffer(nets, &view, PyBUF_C_CONTIGUOUS)
+        try:
+            if view.itemsize == 1:
+                if view.len % 16:
+                    raise _E.TickDataError(
+                        f"liquidity_nets bytes must hold int128 values (16 bytes each), "
+                        f"got {view.len} bytes")
+                return view.len // 16
+        finally:
+            PyBuffer_Release(&view)
+    return len(nets)
+
+
+cdef int _load(TickData *td, object ticks, object nets, int32_t spacing, int32_t *stack_ticks,
+               i128 *stack_nets) except -1:
+    cdef Py_ssize_t n = len(ticks)
+    cdef Py_ssize_t m = _nets_len(nets)
+    if n != m:
+        raise _E.TickDataError(f"{n} ticks but {m} liquidity_nets")
+    td.n = n
+    if n <= STACK_TICKS:
+        td.ticks = stack_ticks
+        td.nets = stack_nets
+        td.owned = False
+    else:
+        td.ticks = <int32_t *>malloc(n * sizeof(int32_t))
+        td.nets = <i128 *>malloc(n * sizeof(i128))
+        td.owned = True
+        if td.ticks == NULL or td.nets == NULL:
+            _release(td)
+            raise MemoryError()
+    try:
+        _fill_ticks(ticks, td.ticks, n, spacing)
+        _fill_nets(nets, td.nets, n)
+    except BaseException:
+        _release(td)
+        raise
+    return 0
+
+
+cdef void _release(TickData *td) noexcept:
+    if td.owned:
+        free(td.ticks)
+        free(td.nets)
+        td.ticks = NULL
+        td.nets = NULL
+        td.owned = False
+
+
+def pack_liquidity_nets(liquidity_nets):
+    """int128 liquidity nets as raw little-endian bytes (16 per net): a prebuilt argument for
+    :func:`swap`'s ``liquidity_nets`` that skips the per-call int conversion."""
+    cdef Py_ssize_t n = len(liquidity_nets), i
+    cdef bytearray out = bytearray(16 * n)
+    cdef i128 v
+    cdef char *buf = out
+    for i in range(n):
+        v = get_i128(liquidity_nets[i])
+        memcpy(buf + 16 * i, &v, 16)
+    return bytes(out)
+
+
+# ---------------------------------------------------------------- the swap
+
+cdef struct SwapArgs:
+    u256 sqrt_price
+    int32_t tick
+    u128 liquidity
+    uint32_t fee
+    bint zfo
+    u256 amount
+    u256 limit
+
+
+cdef inline int32_t _spacing(object tick_spacing) except? -1:
+    cdef int32_t s = <int32_t>get_small_int(tick_spacing, 24)
+    if s <= 0:
+        raise _E.TickDataError(f"tick_spacing must be positive, got {tick_spacing}")
+    return s
+
+
+cdef inline tuple _result(v3_swap_out *o):
+    return (v3_i256_to_py(&o.amount0), v3_i256_to_py(&o.amount1), v3_u256_to_py(&o.sqrt_price),
+            o.tick, v3_u128_to_py(o.liquidity), o.ticks_crossed)
+
+
+cdef class PreparedPool:
+    """A pool's static data converted once to C arrays: ``fee_pips``, ``tick_spacing`` and the
+    sorted initialized ``ticks`` with their ``liquidity_nets`` (validated as :func:`swap`
+    does). ``pool.swap(sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
+    sqrt_price_limit_x96)`` equals ``swap(sqrt_price_x96, tick, liquidity, fee_pips,
+    tick_spacing, ticks, liquidity_nets, ...)`` without the per-call conversion of the ticks.
+    The instance is immutable; build a new one when the pool's ticks change.
+    """
+
+    cdef int32_t *_ticks
+    cdef i128 *_nets
+    cdef Py_ssize_t _n
+    cdef int32_t _spacing
+    cdef uint32_t _fee
+    cdef readonly object fee_pips
+    cdef readonly object tick_spacing
+
+    def __cinit__(self, fee_pips, tick_spacing, ticks, liquidity_nets):
+        cdef TickData td
+        self._fee = get_fee_pips(fee_pips)
+        self._spacing = _spacing(tick_spacing)
+        self.fee_pips = int(fee_pips)
+        self.tick_spacing = int(tick_spacing)
+        cdef Py_ssize_t n = len(ticks)
+        cdef Py_ssize_t m = _nets_len(liquidity_nets)
+        if n != m:
+            raise _E.TickDataError(f"{n} ticks but {m} liquidity_nets")
+        self._ticks = <int32_t *>malloc((n if n else 1) * sizeof(int32_t))
+        self._nets = <i128 *>malloc((n if n else 1) * sizeof(i128))
+        if self._ticks == NULL or self._nets == NULL:
+            raise MemoryError()
+        _fill_ticks(ticks, self._ticks, n, self._spacing)
+        _fill_nets(liquidity_nets, self._nets, n)
+        self._n = n
+
+    def __dealloc__(self):
+        free(self._ticks)
+        free(self._nets)
+
+    def __len__(self):
+        return self._n
+
+    @property
+    def ticks(self):
+        """The initialized ticks (a new list)."""
+        return [self._ticks[i] for i in range(self._n)]
+
+    @property
+    def liquidity_nets(self):
+        """Their liquidity nets (a new list)."""
+        return [v3_i128_to_py(self._nets[i]) for i in range(self._n)]
+
+    def swap(self, sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
+             sqrt_price_limit_x96):
+        """:func:`swap` on this pool's fee, spacing and ticks."""
+        cdef u256 sp, amt, lim
+        cdef v3_swap_out o
+        get_uint(sqrt_price_x96, &sp, 160)
+        cdef int32_t t = <int32_t>get_small_int(tick, 24)
+        cdef u128 l = get_u128(liquidity)
+        get_int(amount_specified, &amt, 256)
+        get_uint(sqrt_price_limit_x96, &lim, 160)
+        cdef bint zfo = zero_for_one
+        cdef int e = v3_swap(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
+                             self._spacing, zfo, &amt, &lim, &o)
+        if e:
+            raise_v3(e)
+        return _result(&o)
+
+    def swap_nogil(self, sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
+                   sqrt_price_limit_x96):
+        """:meth:`swap` with the GIL released around the C loop (for threads; a single
+        short swap is faster with :meth:`swap`)."""
+        cdef u256 sp, amt, lim
+        cdef v3_swap_out o
+        get_uint(sqrt_price_x96, &sp, 160)
+        cdef int32_t t = <int32_t>get_small_int(tick, 24)
+        cdef u128 l = get_u128(liquidity)
+        get_int(amount_specified, &amt, 256)
+        get_uint(sqrt_price_limit_x96, &lim, 160)
+        cdef bint zfo = zero_for_one
+        cdef int e
+        with nogil:
+            e = v3_swap(self._ticks, self._nets, self._n, &sp, t, l, self._fee, self._spacing,
+                        zfo, &amt, &lim, &o)
+        if e:
+            raise_v3(e)
+        return _result(&o)
+
+
+def swap(sqrt_price_x96, tick, liquidity, fee_pips, tick_spacing, ticks, liquidity_nets,
+         zero_for_one, amount_specified, sqrt_price_limit_x96):
+    """``UniswapV3Pool.swap`` as a pure function of the pool's state, in C.
+
+    Same arguments, results ``(amount0, amount1, sqrt_price_x96_after, tick_after,
+    liquidity_after, ticks_crossed)`` and exceptions as :func:`arbstream.cyext.v3.swap_py.swap`.
+    Kernel-only fast inputs: ``ticks`` may be an ``array.array('i')`` (or any C-contiguous int32
+    buffer) and ``liquidity_nets`` raw int128 bytes (:func:`pack_liquidity_nets`); or ``ticks``
+    may be a :class:`PreparedPool` (``liquidity_nets`` None, ``fee_pips``/``tick_spacing`` must
+    be the pool's) so nothing is converted per call.
+    """
+    cdef u256 sp, amt, lim
+    cdef v3_swap_out o
+    cdef int32_t stack_ticks[STACK_TICKS]
+    cdef i128 stack_nets[STACK_TICKS]
+    cdef TickData td
+    cdef PreparedPool pool
+    get_uint(sqrt_price_x96, &sp, 160)
+    cdef int32_t t = <int32_t>get_small_int(tick, 24)
+    cdef u128 l = get_u128(liquidity)
+    cdef uint32_t fee = get_fee_pips(fee_pips)
+    cdef int32_t spacing = _spacing(tick_spacing)
+    get_int(amount_specified, &amt, 256)
+    get_uint(sqrt_price_limit_x96, &lim, 160)
+    cdef bint zfo = zero_for_one
+    cdef int e
+    if type(ticks) is PreparedPool:
+        pool = <PreparedPool>ticks
+        if pool._spacing != spacing or pool._fee != fee:
+            raise _E.TickDataError("fee_pips / tick_spacing differ from the PreparedPool's")
+        e = v3_swap(pool._ticks, pool._nets, pool._n, &sp, t, l, fee, spacing, zfo, &amt, &lim,
+                    &o)
+    else:
+        _load(&td, ticks, liquidity_nets, spacing, stack_ticks, stack_nets)
+        e = v3_swap(td.ticks, td.nets, td.n, &sp, t, l, fee, spacing, zfo, &amt, &lim, &o)
+        _release(&td)
+    if e:
+        raise_v3(e)
+    return _result(&o)
+
+
+def next_initialized_tick_within_one_word(ticks, tick, tick_spacing, lte):
+    """``TickBitmap.nextInitializedTickWithinOneWord`` over sorted initialized ``ticks``:
+    ``(next, initialized)`` (as the twin's)."""
+    cdef int32_t stack_ticks[STACK_TICKS]
+    cdef i128 stack_nets[STACK_TICKS]
+    cdef TickData td
+    cdef int32_t spacing = <int32_t>get_small_int(tick_spacing, 24)
+    cdef int32_t t = <int32_t>get_small_int(tick, 24)
+    cdef int initialized = 0
+    cdef Py_ssize_t idx = -1
+    cdef int32_t nxt
+    if spacing <= 0:
+        raise _E.TickDataError(f"tick_spacing must be positive, got {tick_spacing}")
+    _load(&td, ticks, [0] * len(ticks), spacing, stack_ticks, stack_nets)
+    nxt = v3_next_initialized_tick(td.ticks, td.n, t, spacing, lte, &initialized, &idx)
+    _release(&td)
+    return nxt, bool(initialized)

@@ -1,0 +1,47 @@
+"""Uniswap V3 SwapMath: the Cython kernel, or its pure-Python twin.
+
+SwapMath (SwapMath.sol): computeSwapStep. ``ARBSTREAM_NO_CYTHON=1`` forces the twin
+(:mod:`arbstream.cyext.v3.swap_math_py`); otherwise the compiled :mod:`arbstream.cyext.v3._swap_math`
+is used, falling back to the twin with a warning when it was not built. Both give the same
+results and raise the same errors (:mod:`arbstream.cyext.v3.errors`). ``IMPLEMENTATION`` says
+which one is live.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+__all__ = [
+    "IMPLEMENTATION",
+    "compute_swap_step",
+]
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from arbstream.cyext.v3.swap_math_py import (
+        compute_swap_step,
+    )
+
+    IMPLEMENTATION: str
+else:
+    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
+        from arbstream.cyext.v3 import swap_math_py as _impl
+
+        IMPLEMENTATION = "python"
+    else:
+        try:
+            from arbstream.cyext.v3 import _swap_math as _impl
+
+            IMPLEMENTATION = "cython"
+        except ImportError as exc:
+            from arbstream.cyext.v3 import swap_math_py as _impl
+
+            IMPLEMENTATION = "python"
+            log.warning(
+                "compiled arbstream.cyext.v3._swap_math unavailable (%s): using the twin", exc
+            )
+
+    compute_swap_step = _impl.compute_swap_step

@@ -1,0 +1,1044 @@
+/* Exact Uniswap V3 math in C: FullMath (512-bit mulDiv), TickMath, SqrtPriceMath, SwapMath,
+ * LiquidityMath and the UniswapV3Pool.swap loop (TickBitmap.nextInitializedTickWithinOneWord
+ * stepping over a sorted array of initialized ticks).
+ *
+ * Bit-exact with the Solidity 0.7 contracts, including their unchecked wrap-arounds (uint24
+ * `1e6 - feePips`, int256 `amountSpecifiedRemaining -= ...`, int128 `-liquidityNet`, EVM
+ * `div(x, 0) == 0` in UnsafeMath) and their checked ones (LowGasSafeMath, SafeCast).
+ * Every function returns V3_OK or the V3_ERR_* code of the `require` that reverted; the
+ * Cython wrappers map codes to exceptions. Nothing here touches the Python API: all of it
+ * runs without the GIL.
+ *
+ * Numbers: uint256 / int256 are u256 (4 little-endian uint64 limbs, int256 in two's
+ * complement), uint128 is u128, int128 is i128, ticks are int32_t.
+ * Header-only; needs GCC/Clang (unsigned __int128). Built on ../u256.h. */
+#ifndef ARBSTREAM_V3MATH_H
+#define ARBSTREAM_V3MATH_H
+
+#include "u256.h"
+
+enum {
+    V3_OK = 0,
+    V3_ERR_MULDIV = 1,        /* FullMath.mulDiv: require(denominator > 0 / > prod1) */
+    V3_ERR_MULDIV_UP = 2,     /* FullMath.mulDivRoundingUp: require(result < type(uint256).max) */
+    V3_ERR_T = 3,             /* TickMath.getSqrtRatioAtTick: 'T' */
+    V3_ERR_R = 4,             /* TickMath.getTickAtSqrtRatio: 'R' */
+    V3_ERR_AMOUNT0_SUB = 5,   /* SqrtPriceMath amount0, remove: product overflow or numerator1 <= product */
+    V3_ERR_U160 = 6,          /* SafeCast.toUint160 */
+    V3_ERR_ADD = 7,           /* LowGasSafeMath.add(uint256) */
+    V3_ERR_QUOTIENT = 8,      /* SqrtPriceMath amount1, remove: require(sqrtPX96 > quotient) */
+    V3_ERR_PRICE_ZERO = 9,    /* getNextSqrtPriceFrom{Input,Output}: require(sqrtPX96 > 0) */
+    V3_ERR_LIQ_ZERO = 10,     /* getNextSqrtPriceFrom{Input,Output}: require(liquidity > 0) */
+    V3_ERR_RATIO_ZERO = 11,   /* getAmount0Delta: require(sqrtRatioAX96 > 0) */
+    V3_ERR_DIV_ZERO = 12,     /* Solidity `/` by zero (0.7: invalid opcode) */
+    V3_ERR_INT256 = 13,       /* SafeCast.toInt256 */
+    V3_ERR_LS = 14,           /* LiquidityMath.addDelta: 'LS' */
+    V3_ERR_LA = 15,           /* LiquidityMath.addDelta: 'LA' */
+    V3_ERR_AS = 16,           /* swap: 'AS' */
+    V3_ERR_SPL = 17,          /* swap: 'SPL' */
+    V3_ERR_INT_SUB = 18,      /* LowGasSafeMath.sub(int256) */
+    V3_ERR_INT_ADD = 19,      /* LowGasSafeMath.add(int256) */
+    V3_ERR_FEE_GROWTH = 20,   /* swap: FullMath.mulDiv(feeAmount, Q128, liquidity) overflow */
+    V3_ERR_MULDIV_ZERO = 21   /* FullMath.mulDiv: denominator == 0 */
+};
+
+#define V3_MIN_TICK (-887272)
+#define V3_MAX_TICK 887272
+
+static const u256 V3_MIN_SQRT_RATIO = {{0x1000276a3ULL, 0, 0, 0}};
+static const u256 V3_MAX_SQRT_RATIO = {{0x5d951d5263988d26ULL, 0xefd1fc6a50648849ULL,
+                                        0xfffd8963ULL, 0}};
+
+/* ------------------------------------------------------------------ limb helpers */
+
+static inline int v3_nlimbs(const uint64_t *a, int n) {
+    while (n > 0 && a[n - 1] == 0) n--;
+    return n;
+}
+
+static inline int v3_fits_u160(const u256 *a) { return a->w[3] == 0 && (a->w[2] >> 32) == 0; }
+static inline int v3_is_neg(const u256 *a) { return (int)(a->w[3] >> 63); }
+static inline int v3_eq(const u256 *a, const u256 *b) {
+    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
+            (a->w[3] ^ b->w[3])) == 0;
+}
+static inline int v3_is_max(const u256 *a) {
+    return (a->w[0] & a->w[1] & a->w[2] & a->w[3]) == ~(uint64_t)0;
+}
+
+/* r = -a mod 2^256 */
+static inline void v3_neg(u256 *r, const u256 *a) {
+    uint64_t c = 1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t x = ~a->w[i] + c;
+        c = c && x == 0;
+        r->w[i] = x;
+    }
+}
+
+/* r = a + 1, returns carry */
+static inline int v3_inc(u256 *r) {
+    for (int i = 0; i < 4; i++)
+        if (++r->w[i] != 0) return 0;
+    return 1;
+}
+
+/* signed (two's complement) comparison a < b */
+static inline int v3_slt(const u256 *a, const u256 *b) {
+    int na = v3_is_neg(a), nb = v3_is_neg(b);
+    if (na != nb) return na;
+    return u256_cmp(a, b) < 0;
+}
+
+/* r = a << 96, a < 2^160 */
+static inline void v3_shl96(u256 *r, const u256 *a) {
+    uint64_t w0 = a->w[0], w1 = a->w[1], w2 = a->w[2];
+    r->w[0] = 0;
+    r->w[1] = w0 << 32;
+    r->w[2] = (w0 >> 32) | (w1 << 32);
+    r->w[3] = (w1 >> 32) | (w2 << 32);
+}
+
+/* r = liquidity << 96 (< 2^224) */
+static inline void v3_u128_shl96(u256 *r, u128 l) {
+    uint64_t lo = (uint64_t)l, hi = (uint64_t)(l >> 64);
+    r->w[0] = 0;
+    r->w[1] = lo << 32;
+    r->w[2] = (lo >> 32) | (hi << 32);
+    r->w[3] = hi >> 32;
+}
+
+/* q = (hi:lo) / d, *r = remainder; requires hi < d */
+static inline uint64_t v3_div128_64(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *r) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    uint64_t q, rr;
+    __asm__("divq %4" : "=a"(q), "=d"(rr) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+    *r = rr;
+    return q;
+#else
+    u128 n = ((u128)hi << 64) | lo;
+    *r = (uint64_t)(n % d);
+    return (uint64_t)(n / d);
+#endif
+}
+
+/* Knuth algorithm D (Hacker's Delight divmnu64): q[0..m-n] = u / v, r[0..n-1] = u % v.
+ * m >= n >= 1, v[n-1] != 0, m <= 8, n <= 4. r may be NULL. */
+static inline void v3_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
+                             const uint64_t *v, int n) {
+    if (n == 1) {
+        uint64_t rem = 0, d = v[0];
+        for (int i = m - 1; i >= 0; i--) q[i] = v3_div128_64(rem, u[i], d, &rem);
+        if (r) r[0] = rem;
+        return;
+    }
+    int s = __builtin_clzll(v[n - 1]);
+    uint64_t vn[4], un[9];
+    if (s) {
+        for (int i = n - 1; i > 0; i--) vn[i] = (v[i] << s) | (v[i - 1] >> (64 - s));
+        vn[0] = v[0] << s;
+        un[m] = u[m - 1] >> (64 - s);
+        for (int i = m - 1; i > 0; i--) un[i] = (u[i] << s) | (u[i - 1] >> (64 - s));
+        un[0] = u[0] << s;
+    } else {
+        for (int i = 0; i < n; i++) vn[i] = v[i];
+        for (int i = 0; i < m; i++) un[i] = u[i];
+        un[m] = 0;
+    }
+    const uint64_t vtop = vn[n - 1], vsec = vn[n - 2];
+    for (int j = m - n; j >= 0; j--) {
+        uint64_t qhat, rhat;
+        int rovf = 0;
+        if (un[j + n] >= vtop) { /* == : the estimate is B or more, clamp to B - 1 */
+            qhat = ~(uint64_t)0;
+            u128 t = (u128)un[j + n - 1] + vtop;
+            rhat = (uint64_t)t;
+            rovf = (int)(t >> 64);
+        } else {
+            qhat = v3_div128_64(un[j + n], un[j + n - 1], vtop, &rhat);
+        }
+        while (!rovf && (u128)qhat * vsec > (((u128)rhat << 64) | un[j + n - 2])) {
+            qhat--;
+            u128 t = (u128)rhat + vtop;
+            rhat = (uint64_t)t;
+            rovf = (int)(t >> 64);
+        }
+        uint64_t carry = 0, borrow = 0;
+        for (int i = 0; i < n; i++) {
+            u128 p = (u128)qhat * vn[i] + carry;
+            carry = (uint64_t)(p >> 64);
+            uint64_t pl = (uint64_t)p, x = un[i + j];
+            uint64_t d = x - pl, b1 = x < pl;
+            uint64_t d2 = d - borrow, b2 = d < borrow;
+            un[i + j] = d2;
+            borrow = b1 + b2;
+        }
+        {
+            uint64_t x = un[j + n];
+            uint64_t d = x - carry, b1 = x < carry;
+            uint64_t d2 = d - borrow, b2 = d < borrow;
+            un[j + n] = d2;
+            if (b1 | b2) { /* qhat one too large: add back */
+                qhat--;
+                uint64_t c = 0;
+                for (int i = 0; i < n; i++) {
+                    u128 sm = (u128)un[i + j] + vn[i] + c;
+                    un[i + j] = (uint64_t)sm;
+                    c = (uint64_t)(sm >> 64);
+                }
+                un[j + n] += c;
+            }
+        }
+        q[j] = qhat;
+    }
+    if (r) {
+        if (s) {
+            for (int i = 0; i < n - 1; i++) r[i] = (un[i] >> s) | (un[i + 1] << (64 - s));
+            r[n - 1] = un[n - 1] >> s;
+        } else {
+            for (int i = 0; i < n; i++) r[i] = un[i];
+        }
+    }
+}
+
+/* q = a / b, r = a % b (b != 0); q or r may be NULL */
+static inline void v3_divmod256(u256 *q, u256 *r, const u256 *a, const u256 *b) {
+    int m = u256_nlimbs(a), n = u256_nlimbs(b);
+    if (m < n || (m == n && u256_cmp(a, b) < 0)) {
+        if (r) *r = *a;
+        if (q) u256_set_u64(q, 0);
+        return;
+    }
+    if (m <= 2) {
+        u128 x = u256_low128(a), y = u256_low128(b);
+        if (q) u256_set_u128(q, x / y);
+        if (r) u256_set_u128(r, x % y);
+        return;
+    }
+    uint64_t qq[4] = {0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
+    v3_divmnu(qq, r ? rr : NULL, a->w, m, b->w, n);
+    if (q) memcpy(q->w, qq, sizeof qq);
+    if (r) memcpy(r->w, rr, sizeof rr);
+}
+
+/* UnsafeMath.divRoundingUp: EVM div/mod by zero give 0 */
+static inline void v3_div_rounding_up(u256 *z, const u256 *x, const u256 *y) {
+    if (u256_is_zero(y)) {
+        u256_set_u64(z, 0);
+        return;
+    }
+    u256 r;
+    v3_divmod256(z, &r, x, y);
+    if (!u256_is_zero(&r)) v3_inc(z); /* cannot wrap: y >= 2 here */
+}
+
+/* ------------------------------------------------------------------ FullMath */
+
+/* p[0..7] = a * b (full 512-bit product) */
+static inline void v3_mul_full(uint64_t p[8], const u256 *a, const u256 *b) {
+    int na = u256_nlimbs(a), nb = u256_nlimbs(b);
+    memset(p, 0, 8 * sizeof(uint64_t));
+    for (int i = 0; i < na; i++) {
+        uint64_t carry = 0, ai = a->w[i];
+        for (int j = 0; j < nb; j++) {
+            u128 t = (u128)ai * b->w[j] + p[i + j] + carry;
+            p[i + j] = (uint64_t)t;
+            carry = (uint64_t)(t >> 64);
+        }
+        p[i + nb] = carry;
+    }
+}
+
+/* floor(a * b / d) and whether a * b % d != 0. V3_ERR_MULDIV when d == 0 or the quotient
+ * does not fit in 256 bits (exactly FullMath.mulDiv's two requires). */
+static inline int v3_muldiv_core(u256 *q, int *inexact, const u256 *a, const u256 *b,
+                                 const u256 *d) {
+    int nd = u256_nlimbs(d);
+    if (nd == 0) return V3_ERR_MULDIV_ZERO;
+    if (u256_fits_u128(a) && u256_fits_u128(b) && nd <= 2) {
+        /* product < 2^256, divisor < 2^128 */
+        u128 x = u256_low128(a), y = u256_low128(b), z = u256_low128(d);
+        if (((x | y) >> 64) == 0) {
+            u128 p = x * y;
+            u256_set_u128(q, p / z);
+            *inexact = (p % z) != 0;
+            return V3_OK;
+        }
+    }
+    uint64_t p[8];
+    v3_mul_full(p, a, b);
+    int m = v3_nlimbs(p, 8);
+    if (m > 4) { /* prod1 = p[4..7] must be < d */
+        for (int i = 3; i >= 0; i--) {
+            if (p[4 + i] != d->w[i]) {
+                if (p[4 + i] > d->w[i]) return V3_ERR_MULDIV;
+                break;
+            }
+            if (i == 0) return V3_ERR_MULDIV; /* equal */
+        }
+    }
+    if (m < nd) {
+        u256_set_u64(q, 0);
+        *inexact = m > 0;
+        return V3_OK;
+    }
+    if (m <= 2) {
+        u128 x = ((u128)p[1] << 64) | p[0], z = u256_low128(d);
+        u256_set_u128(q, x / z);
+        *inexact = (x % z) != 0;
+        return V3_OK;
+    }
+    uint64_t qq[8] = {0, 0, 0, 0, 0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
+    v3_divmnu(qq, rr, p, m, d->w, nd);
+    memcpy(q->w, qq, 4 * sizeof(uint64_t));
+    *inexact = (rr[0] | rr[1] | rr[2] | rr[3]) != 0;
+    return V3_OK;
+}
+
+static inline int v3_mul_div(u256 *r, const u256 *a, const u256 *b, const u256 *d) {
+    int inexact;
+    return v3_muldiv_core(r, &inexact, a, b, d);
+}
+
+static inline int v3_mul_div_rounding_up(u256 *r, const u256 *a, const u256 *b, const u256 *d) {
+    int inexact;
+    int e = v3_muldiv_core(r, &inexact, a, b, d);
+    if (e) return e;
+    if (inexact) {
+        if (v3_is_max(r)) return V3_ERR_MULDIV_UP;
+        v3_inc(r);
+    }
+    return V3_OK;
+}
+
+/* ------------------------------------------------------------------ TickMath */
+
+static const uint64_t V3_TICK_C[20][2] = { /* {hi, lo} of the Q128 factors, bit 0..19 */
+    {0xfffcb933bd6fad37ULL, 0xaa2d162d1a594001ULL},
+    {0xfff97272373d4132ULL, 0x59a46990580e213aULL},
+    {0xfff2e50f5f656932ULL, 0xef12357cf3c7fdccULL},
+    {0xffe5caca7e10e4e6ULL, 0x1c3624eaa0941cd0ULL},
+    {0xffcb9843d60f6159ULL, 0xc9db58835c926644ULL},
+    {0xff973b41fa98c081ULL, 0x472e6896dfb254c0ULL},
+    {0xff2ea16466c96a38ULL, 0x43ec78b326b52861ULL},
+    {0xfe5dee046a99a2a8ULL, 0x11c461f1969c3053ULL},
+    {0xfcbe86c7900a88aeULL, 0xdcffc83b479aa3a4ULL},
+    {0xf987a7253ac41317ULL, 0x6f2b074cf7815e54ULL},
+    {0xf3392b0822b70005ULL, 0x940c7a398e4b70f3ULL},
+    {0xe7159475a2c29b74ULL, 0x43b29c7fa6e889d9ULL},
+    {0xd097f3bdfd2022b8ULL, 0x845ad8f792aa5825ULL},
+    {0xa9f746462d870fdfULL, 0x8a65dc1f90e061e5ULL},
+    {0x70d869a156d2a1b8ULL, 0x90bb3df62baf32f7ULL},
+    {0x31be135f97d08fd9ULL, 0x81231505542fcfa6ULL},
+    {0x09aa508b5b7a84e1ULL, 0xc677de54f3e99bc9ULL},
+    {0x005d6af8dedb8119ULL, 0x6699c329225ee604ULL},
+    {0x00002216e584f5faULL, 0x1ea926041bedfe98ULL},
+    {0x00000000048a1703ULL, 0x91f7dc42444e8fa2ULL},
+};
+
+/* high 128 bits of a * b */
+static inline u128 v3_mulhi128(u128 a, u128 b) {
+    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+    u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1, p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
+    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+}
+
+/* full 256-bit a * b as (hi, lo) */
+static inline u128 v3_mul128(u128 a, u128 b, u128 *lo) {
+    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+    u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1, p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
+    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    *lo = (mid << 64) | (uint64_t)p00;
+    return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+}
+
+/* TickMath.getSqrtRatioAtTick; tick is the int24 value */
+static inline int v3_sqrt_ratio_at_tick(int32_t tick, u256 *out) {
+    uint32_t abs_tick = tick < 0 ? (uint32_t)(-(int64_t)tick) : (uint32_t)tick;
+    if (abs_tick > (uint32_t)V3_MAX_TICK) return V3_ERR_T;
+    u128 ratio;
+    int one = 0; /* ratio == 2^128 exactly (does not fit u128) */
+    if (abs_tick & 1)
+        ratio = ((u128)V3_TICK_C[0][0] << 64) | V3_TICK_C[0][1];
+    else {
+        ratio = 0;
+        one = 1;
+    }
+    for (int i = 1; i < 20; i++) {
+        if (abs_tick & (1u << i)) {
+            u128 c = ((u128)V3_TICK_C[i][0] << 64) | V3_TICK_C[i][1];
+            if (one) {
+                ratio = c;
+                one = 0;
+            } else {
+                ratio = v3_mulhi128(ratio, c);
+            }
+        }
+    }
+    u256 r;
+    if (one) {
+        r.w[0] = 0; r.w[1] = 0; r.w[2] = 1; r.w[3] = 0;
+    } else if (tick > 0) {
+        /* type(uint256).max / ratio */
+        u256 mx = {{~0ULL, ~0ULL, ~0ULL, ~0ULL}}, d;
+        u256_set_u128(&d, ratio);
+        v3_divmod256(&r, NULL, &mx, &d);
+    } else {
+        u256_set_u128(&r, ratio);
+    }
+    /* (ratio >> 32) + (ratio % 2^32 != 0) */
+    int up = (r.w[0] & 0xffffffffULL) != 0;
+    out->w[0] = (r.w[0] >> 32) | (r.w[1] << 32);
+    out->w[1] = (r.w[1] >> 32) | (r.w[2] << 32);
+    out->w[2] = (r.w[2] >> 32) | (r.w[3] << 32);
+    out->w[3] = r.w[3] >> 32;
+    if (up) v3_inc(out);
+    /* uint160(...) truncation: the value always fits */
+    out->w[2] &= 0xffffffffULL;
+    out->w[3] = 0;
+    return V3_OK;
+}
+
+/* getSqrtRatioAtTick through a small per-thread direct-mapped cache (the swap loop asks for the
+ * same initialized ticks and word edges over and over). Exact: it only memoizes. */
+#define V3_SQRT_CACHE_BITS 10
+typedef struct {
+    int32_t tick;
+    int32_t valid;
+    uint64_t w[3];
+} v3_sqrt_entry;
+static __thread v3_sqrt_entry v3_sqrt_cache[1 << V3_SQRT_CACHE_BITS];
+
+static inline int v3_sqrt_ratio_at_tick_cached(int32_t tick, u256 *out) {
+    v3_sqrt_entry *c = &v3_sqrt_cache[((uint32_t)tick * 2654435761u) >> (32 - V3_SQRT_CACHE_BITS)];
+    if (c->valid && c->tick == tick) {
+        out->w[0] = c->w[0];
+        out->w[1] = c->w[1];
+        out->w[2] = c->w[2];
+        out->w[3] = 0;
+        return V3_OK;
+    }
+    int e = v3_sqrt_ratio_at_tick(tick, out);
+    if (e) return e;
+    c->tick = tick;
+    c->w[0] = out->w[0];
+    c->w[1] = out->w[1];
+    c->w[2] = out->w[2];
+    c->valid = 1;
+    return V3_OK;
+}
+
+/* TickMath.getTickAtSqrtRatio */
+static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
+    if (u256_cmp(sp, &V3_MIN_SQRT_RATIO) < 0 || u256_cmp(sp, &V3_MAX_SQRT_RATIO) >= 0)
+        return V3_ERR_R;
+    /* ratio = sqrtP << 32, 65..192 bits */
+    uint64_t r0 = sp->w[0] << 32, r1 = (sp->w[1] << 32) | (sp->w[0] >> 32),
+             r2 = (sp->w[2] << 32) | (sp->w[1] >> 32);
+    int msb;
+    if (r2) msb = 128 + 63 - __builtin_clzll(r2);
+    else msb = 64 + 63 - __builtin_clzll(r1); /* ratio >= 2^64 */
+    u128 r;
+    if (msb >= 128) {
+        int sh = msb - 127; /* 1..64 */
+        int limb = sh >> 6, bits = sh & 63;
+        uint64_t t[4] = {r0, r1, r2, 0};
+        uint64_t x0 = t[limb], x1 = t[limb + 1], x2 = t[limb + 2];
+        uint64_t lo = bits ? (x0 >> bits) | (x1 << (64 - bits)) : x0;
+        uint64_t hi = bits ? (x1 >> bits) | (x2 << (64 - bits)) : x1;
+        r = ((u128)hi << 64) | lo;
+    } else {
+        u128 x = ((u128)r1 << 64) | r0;
+        r = x << (127 - msb);
+    }
+    i128 log2 = (i128)(msb - 128) * ((i128)1 << 64);
+    uint64_t frac = 0;
+    for (int bit = 63; bit >= 50; bit--) {
+        u128 lo;
+        u128 hi = v3_mul128(r, r, &lo);
+        uint64_t f = (uint64_t)(hi >> 127);
+        if (f) r = hi; /* (r*r >> 127) >> 1 */
+        else r = (hi << 1) | (lo >> 127);
+        frac |= f << bit;
+    }
+    log2 += (i128)frac;
+    /* log_sqrt10001 = log_2 * 255738958999603826347141 (int256) */
+    u128 mag = log2 < 0 ? (u128)0 - (u128)log2 : (u128)log2;
+    u128 c = ((u128)0x3627ULL << 64) | 0xa301d71055774c85ULL;
+    u128 plo, phi = v3_mul128(mag, c, &plo);
+    u256 ls = {{(uint64_t)plo, (uint64_t)(plo >> 64), (uint64_t)phi, (uint64_t)(phi >> 64)}};
+    if (log2 < 0) v3_neg(&ls, &ls);
+    static const u256 K_LO = {{0x5af012a19d003aaaULL, 0x028f6481ab7f045aULL, 0, 0}};
+    static const u256 K_HI = {{0x455e260799a0632fULL, 0xdb2df09e81959a81ULL, 0, 0}};
+    u256 a, b;
+    u256_sub(&a, &ls, &K_LO);
+    u256_add(&b, &ls, &K_HI);
+    /* arithmetic >> 128 then int24(): the low 24 bits of limb 2, sign-extended */
+    int32_t tick_low = (int32_t)((uint32_t)a.w[2] << 8) >> 8;
+    int32_t tick_hi = (int32_t)((uint32_t)b.w[2] << 8) >> 8;
+    if (tick_low == tick_hi) {
+        *tick = tick_low;
+        return V3_OK;
+    }
+    u256 s;
+    int e = v3_sqrt_ratio_at_tick_cached(tick_hi, &s);
+    if (e) return e;
+    *tick = u256_cmp(&s, sp) <= 0 ? tick_hi : tick_low;
+    return V3_OK;
+}
+
+/* ------------------------------------------------------------------ SqrtPriceMath */
+
+static inline int v3_next_sqrt_price_amount0(u256 *out, const u256 *sp, u128 liq,
+                                             const u256 *amount, int add) {
+    if (u256_is_zero(amount)) {
+        *out = *sp;
+        return V3_OK;
+    }
+    u256 n1, product, den;
+    v3_u128_shl96(&n1, liq);
+    int ovf = u256_mul(&product, amount, sp);
+    if (add) {
+        if (!ovf) {
+            if (!u256_add(&den, &n1, &product)) {
+                int e = v3_mul_div_rounding_up(out, &n1, sp, &den);
+                if (e) return e;
+                out->w[2] &= 0xffffffffULL; /* uint160(...) */
+                out->w[3] = 0;
+                return V3_OK;
+            }
+        }
+        if (u256_is_zero(sp)) return V3_ERR_DIV_ZERO;
+        u256 t, s;
+        v3_divmod256(&t, NULL, &n1, sp);
+        if (u256_add(&s, &t, amount)) return V3_ERR_ADD;
+        v3_div_rounding_up(out, &n1, &s);
+        out->w[2] &= 0xffffffffULL;
+        out->w[3] = 0;
+        return V3_OK;
+    }
+    if (ovf || u256_cmp(&n1, &product) <= 0) return V3_ERR_AMOUNT0_SUB;
+    u256_sub(&den, &n1, &product);
+    int e = v3_mul_div_rounding_up(out, &n1, sp, &den);
+    if (e) return e;
+    if (!v3_fits_u160(out)) return V3_ERR_U160;
+    return V3_OK;
+}
+
+static inline int v3_next_sqrt_price_amount1(u256 *out, const u256 *sp, u128 liq,
+                                             const u256 *amount, int add) {
+    u256 quotient, l;
+    int small = v3_fits_u160(amount);
+    u256_set_u128(&l, liq);
+    if (add) {
+        if (small) {
+            if (liq == 0) return V3_ERR_DIV_ZERO;
+            u256 n;
+            v3_shl96(&n, amount);
+            v3_divmod256(&quotient, NULL, &n, &l);
+        } else {
+            u256 q96 = {{0, 1ULL << 32, 0, 0}};
+            int e = v3_mul_div(&quotient, amount, &q96, &l);
+            if (e) return e;
+        }
+        if (u256_add(out, sp, &quotient)) return V3_ERR_ADD;
+        if (!v3_fits_u160(out)) return V3_ERR_U160;
+        return V3_OK;
+    }
+    if (small) {
+        u256 n;
+        v3_shl96(&n, amount);
+        v3_div_rounding_up(&quotient, &n, &l);
+    } else {
+        u256 q96 = {{0, 1ULL << 32, 0, 0}};
+        int e = v3_mul_div_rounding_up(&quotient, amount, &q96, &l);
+        if (e) return e;
+    }
+    if (u256_cmp(sp, &quotient) <= 0) return V3_ERR_QUOTIENT;
+    u256_sub(out, sp, &quotient);
+    return V3_OK;
+}
+
+static inline int v3_next_sqrt_price_from_input(u256 *out, const u256 *sp, u128 liq,
+                                                const u256 *amount_in, int zero_for_one) {
+    if (u256_is_zero(sp)) return V3_ERR_PRICE_ZERO;
+    if (liq == 0) return V3_ERR_LIQ_ZERO;
+    return zero_for_one ? v3_next_sqrt_price_amount0(out, sp, liq, amount_in, 1)
+                        : v3_next_sqrt_price_amount1(out, sp, liq, amount_in, 1);
+}
+
+static inline int v3_next_sqrt_price_from_output(u256 *out, const u256 *sp, u128 liq,
+                                                 const u256 *amount_out, int zero_for_one) {
+    if (u256_is_zero(sp)) return V3_ERR_PRICE_ZERO;
+    if (liq == 0) return V3_ERR_LIQ_ZERO;
+    return zero_for_one ? v3_next_sqrt_price_amount1(out, sp, liq, amount_out, 0)
+                        : v3_next_sqrt_price_amount0(out, sp, liq, amount_out, 0);
+}
+
+static inline int v3_amount0_delta(u256 *out, const u256 *pa, const u256 *pb, u128 liq,
+                                   int round_up) {
+    const u256 *a = pa, *b = pb;
+    if (u256_cmp(a, b) > 0) {
+        a = pb;
+        b = pa;
+    }
+    u256 n1, n2, t;
+    v3_u128_shl96(&n1, liq);
+    u256_sub(&n2, b, a);
+    if (u256_is_zero(a)) return V3_ERR_RATIO_ZERO;
+    int e;
+    if (round_up) {
+        e = v3_mul_div_rounding_up(&t, &n1, &n2, b);
+        if (e) return e;
+        v3_div_rounding_up(out, &t, a);
+    } else {
+        e = v3_mul_div(&t, &n1, &n2, b);
+        if (e) return e;
+        v3_divmod256(out, NULL, &t, a);
+    }
+    return V3_OK;
+}
+
+static inline int v3_amount1_delta(u256 *out, const u256 *pa, const u256 *pb, u128 liq,
+                                   int round_up) {
+    const u256 *a = pa, *b = pb;
+    if (u256_cmp(a, b) > 0) {
+        a = pb;
+        b = pa;
+    }
+    u256 diff, l;
+    u256_sub(&diff, b, a);
+    u256_set_u128(&l, liq);
+    /* mulDiv(liquidity, diff, Q96): (l * diff) >> 96, the product has < 2^352 */
+    uint64_t p[8];
+    v3_mul_full(p, &l, &diff);
+    if (p[5] >> 32 || p[6] || p[7]) return V3_ERR_MULDIV; /* quotient >= 2^256 */
+    out->w[0] = (p[1] >> 32) | (p[2] << 32);
+    out->w[1] = (p[2] >> 32) | (p[3] << 32);
+    out->w[2] = (p[3] >> 32) | (p[4] << 32);
+    out->w[3] = (p[4] >> 32) | (p[5] << 32);
+    if (round_up && (p[0] | (p[1] & 0xffffffffULL))) {
+        if (v3_is_max(out)) return V3_ERR_MULDIV_UP;
+        v3_inc(out);
+    }
+    return V3_OK;
+}
+
+/* signed variants: liquidity is int128, the result int256 (two's complement) */
+static inline int v3_amount0_delta_signed(u256 *out, const u256 *a, const u256 *b, i128 liq) {
+    int neg = liq < 0;
+    u128 mag = neg ? (u128)0 - (u128)liq : (u128)liq;
+    int e = v3_amount0_delta(out, a, b, mag, !neg);
+    if (e) return e;
+    if (v3_is_neg(out)) return V3_ERR_INT256;
+    if (neg) v3_neg(out, out);
+    return V3_OK;
+}
+
+static inline int v3_amount1_delta_signed(u256 *out, const u256 *a, const u256 *b, i128 liq) {
+    int neg = liq < 0;
+    u128 mag = neg ? (u128)0 - (u128)liq : (u128)liq;
+    int e = v3_amount1_delta(out, a, b, mag, !neg);
+    if (e) return e;
+    if (v3_is_neg(out)) return V3_ERR_INT256;
+    if (neg) v3_neg(out, out);
+    return V3_OK;
+}
+
+/* ------------------------------------------------------------------ SwapMath */
+
+/* SwapMath.computeSwapStep; amount_remaining is int256, fee_pips the uint24 value.
+ * The outputs must not alias the inputs. */
+static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128 liq,
+                                       const u256 *amount_remaining, uint32_t fee_pips,
+                                       u256 *next, u256 *amount_in, u256 *amount_out,
+                                       u256 *fee_amount) {
+    int zfo = u256_cmp(cur, target) >= 0;
+    int exact_in = !v3_is_neg(amount_remaining);
+    u256 one_minus, e6, fee, neg_rem;
+    int e;
+    u256_set_u64(&one_minus, (uint64_t)((1000000u - fee_pips) & 0xffffffu)); /* uint24 wrap */
+    u256_set_u64(&e6, 1000000u);
+    u256_set_u64(&fee, fee_pips);
+    u256_set_u64(amount_in, 0);
+    u256_set_u64(amount_out, 0);
+    if (exact_in) {
+        u256 less_fee;
+        e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
+        if (e) return e;
+        e = zfo ? v3_amount0_delta(amount_in, target, cur, liq, 1)
+                : v3_amount1_delta(amount_in, cur, target, liq, 1);
+        if (e) return e;
+        if (u256_cmp(&less_fee, amount_in) >= 0) *next = *target;
+        else {
+            e = v3_next_sqrt_price_from_input(next, cur, liq, &less_fee, zfo);
+            if (e) return e;
+        }
+    } else {
+        e = zfo ? v3_amount1_delta(amount_out, target, cur, liq, 0)
+                : v3_amount0_delta(amount_out, cur, target, liq, 0);
+        if (e) return e;
+        v3_neg(&neg_rem, amount_remaining);
+        if (u256_cmp(&neg_rem, amount_out) >= 0) *next = *target;
+        else {
+            e = v3_next_sqrt_price_from_output(next, cur, liq, &neg_rem, zfo);
+            if (e) return e;
+        }
+    }
+    int max = v3_eq(target, next);
+    if (zfo) {
+        if (!(max && exact_in)) {
+            e = v3_amount0_delta(amount_in, next, cur, liq, 1);
+            if (e) return e;
+        }
+        if (!(max && !exact_in)) {
+            e = v3_amount1_delta(amount_out, next, cur, liq, 0);
+            if (e) return e;
+        }
+    } else {
+        if (!(max && exact_in)) {
+            e = v3_amount1_delta(amount_in, cur, next, liq, 1);
+            if (e) return e;
+        }
+        if (!(max && !exact_in)) {
+            e = v3_amount0_delta(amount_out, cur, next, liq, 0);
+            if (e) return e;
+        }
+    }
+    if (!exact_in && u256_cmp(amount_out, &neg_rem) > 0) *amount_out = neg_rem;
+    if (exact_in && !v3_eq(next, target)) {
+        u256_sub(fee_amount, amount_remaining, amount_in);
+    } else {
+        e = v3_mul_div_rounding_up(fee_amount, amount_in, &fee, &one_minus);
+        if (e) return e;
+    }
+    return V3_OK;
+}
+
+/* ------------------------------------------------------------------ LiquidityMath */
+
+static inline int v3_add_delta(u128 x, i128 y, u128 *z) {
+    if (y < 0) {
+        u128 r = x - ((u128)0 - (u128)y);
+        if (!(r < x)) return V3_ERR_LS;
+        *z = r;
+    } else {
+        u128 r = x + (u128)y;
+        if (!(r >= x)) return V3_ERR_LA;
+        *z = r;
+    }
+    return V3_OK;
+}
+
+/* ------------------------------------------------------------------ TickBitmap + swap */
+
+/* first index i with ticks[i] >= x (ticks sorted ascending) */
+static inline Py_ssize_t v3_lower_bound(const int32_t *ticks, Py_ssize_t n, int64_t x) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) >> 1;
+        if ((int64_t)ticks[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* TickBitmap.nextInitializedTickWithinOneWord over the bitmap of `ticks` (sorted, each a
+ * multiple of spacing). *idx is the index of the tick returned when initialized. */
+static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
+                                               int32_t spacing, int lte, int *initialized,
+                                               Py_ssize_t *idx) {
+    int32_t compressed = tick / spacing;
+    if (tick < 0 && tick % spacing != 0) compressed--;
+    if (lte) {
+        int32_t word_lo = (compressed >> 8) * 256; /* arithmetic shift */
+        /* largest initialized compressed c <= compressed */
+        Py_ssize_t i = v3_lower_bound(ticks, n, (int64_t)compressed * spacing + 1) - 1;
+        if (i >= 0 && (int64_t)ticks[i] >= (int64_t)word_lo * spacing) {
+            *initialized = 1;
+            *idx = i;
+            return ticks[i];
+        }
+        *initialized = 0;
+        return (int32_t)((int64_t)word_lo * spacing);
+    }
+    int32_t start = compressed + 1;
+    int32_t word_hi = (start >> 8) * 256 + 255;
+    Py_ssize_t i = v3_lower_bound(ticks, n, (int64_t)start * spacing);
+    if (i < n && (int64_t)ticks[i] <= (int64_t)word_hi * spacing) {
+        *initialized = 1;
+        *idx = i;
+        return ticks[i];
+    }
+    *initialized = 0;
+    return (int32_t)((int64_t)word_hi * spacing);
+}
+
+typedef struct {
+    u256 amount0;     /* int256 */
+    u256 amount1;     /* int256 */
+    u256 sqrt_price;  /* uint160 */
+    int32_t tick;
+    u128 liquidity;
+    int64_t ticks_crossed;
+} v3_swap_out;
+
+/* UniswapV3Pool.swap (feeProtocol 0): the price/tick/liquidity loop and the returned deltas. */
+static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                          const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                          int32_t spacing, int zfo, const u256 *amount_specified,
+                          const u256 *limit, v3_swap_out *out) {
+    if (u256_is_zero(amount_specified)) return V3_ERR_AS;
+    if (zfo ? !(u256_cmp(limit, sqrt_price) < 0 && u256_cmp(limit, &V3_MIN_SQRT_RATIO) > 0)
+            : !(u256_cmp(limit, sqrt_price) > 0 && u256_cmp(limit, &V3_MAX_SQRT_RATIO) < 0))
+        return V3_ERR_SPL;
+    int exact_in = !v3_is_neg(amount_specified);
+    u256 rem = *amount_specified, calc = {{0, 0, 0, 0}}, price = *sqrt_price;
+    u128 liq = liquidity;
+    int64_t crossed = 0;
+    int e;
+    while (!u256_is_zero(&rem) && !v3_eq(&price, limit)) {
+        u256 start = price, sqrt_next, step_in, step_out, step_fee, s;
+        int initialized;
+        Py_ssize_t idx = -1;
+        int32_t tick_next =
+            v3_next_initialized_tick(ticks, n, tick, spacing, zfo, &initialized, &idx);
+        if (tick_next < V3_MIN_TICK) tick_next = V3_MIN_TICK;
+        else if (tick_next > V3_MAX_TICK) tick_next = V3_MAX_TICK;
+        e = v3_sqrt_ratio_at_tick_cached(tick_next, &sqrt_next);
+        if (e) return e;
+        const u256 *target =
+            (zfo ? u256_cmp(&sqrt_next, limit) < 0 : u256_cmp(&sqrt_next, limit) > 0) ? limit
+                                                                                       : &sqrt_next;
+        e = v3_compute_swap_step(&start, target, liq, &rem, fee, &price, &step_in, &step_out,
+                                 &step_fee);
+        if (e) return e;
+        u256_add(&s, &step_in, &step_fee); /* unchecked uint256 add */
+        if (exact_in) {
+            if (v3_is_neg(&s)) return V3_ERR_INT256;
+            u256_sub(&rem, &rem, &s); /* unchecked int256 -= */
+            if (v3_is_neg(&step_out)) return V3_ERR_INT256;
+            u256 z;
+            u256_sub(&z, &calc, &step_out);
+            if (v3_slt(&calc, &z)) return V3_ERR_INT_SUB; /* require(z <= x) */
+            calc = z;
+        } else {
+            if (v3_is_neg(&step_out)) return V3_ERR_INT256;
+            u256_add(&rem, &rem, &step_out); /* unchecked int256 += */
+            if (v3_is_neg(&s)) return V3_ERR_INT256;
+            u256 z;
+            u256_add(&z, &calc, &s);
+            if (v3_slt(&z, &calc)) return V3_ERR_INT_ADD; /* require(z >= x) */
+            calc = z;
+        }
+        /* feeGrowthGlobalX128 += FullMath.mulDiv(feeAmount, Q128, liquidity): reverts when
+         * feeAmount >= liquidity * 2^128 */
+        if (liq > 0 && ((u128)step_fee.w[3] << 64 | step_fee.w[2]) >= liq)
+            return V3_ERR_FEE_GROWTH;
+        if (v3_eq(&price, &sqrt_next)) {
+            if (initialized) {
+                i128 net = nets[idx];
+                if (zfo) net = (i128)((u128)0 - (u128)net); /* unchecked int128 negation */
+                e = v3_add_delta(liq, net, &liq);
+                if (e) return e;
+                crossed++;
+            }
+            tick = zfo ? tick_next - 1 : tick_next;
+        } else if (!v3_eq(&price, &start)) {
+            e = v3_tick_at_sqrt_ratio(&price, &tick);
+            if (e) return e;
+        }
+    }
+    u256 spent;
+    u256_sub(&spent, amount_specified, &rem); /* unchecked int256 */
+    if (zfo == exact_in) {
+        out->amount0 = spent;
+        out->amount1 = calc;
+    } else {
+        out->amount0 = calc;
+        out->amount1 = spent;
+    }
+    out->sqrt_price = price;
+    out->tick = tick;
+    out->liquidity = liq;
+    out->ticks_crossed = crossed;
+    return V3_OK;
+}
+
+/* ------------------------------------------------------------------ Python int boundary */
+/* Conversions that only need the GIL (no exception classes): the status codes are turned into
+ * the twins' TypeError / UintRangeError / IntRangeError by the .pyx wrappers. */
+
+enum { V3_CONV_OK = 0, V3_CONV_TYPE = 1, V3_CONV_RANGE = 2 };
+
+#if PY_VERSION_HEX < 0x030C0000 && PyLong_SHIFT == 30
+#define V3_FAST_LONG 1 /* read/write CPython 3.11 long digits directly */
+#endif
+
+/* |o| into r and its sign; V3_CONV_RANGE when |o| >= 2^256. o is a PyLong. */
+static inline int v3_long_mag(PyObject *o, u256 *r, int *neg) {
+#ifdef V3_FAST_LONG
+    Py_ssize_t size = Py_SIZE(o);
+    Py_ssize_t n = size < 0 ? -size : size;
+    const digit *d = ((PyLongObject *)o)->ob_digit;
+    *neg = size < 0;
+    r->w[0] = r->w[1] = r->w[2] = r->w[3] = 0;
+    if (n > 9) return V3_CONV_RANGE;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t v = d[i];
+        int bit = 30 * (int)i, limb = bit >> 6, off = bit & 63;
+        r->w[limb] |= v << off;
+        if (off > 34) {
+            if (limb < 3) r->w[limb + 1] |= v >> (64 - off);
+            else if (v >> (64 - off)) return V3_CONV_RANGE;
+        }
+    }
+    return V3_CONV_OK;
+#else
+    int sign = _PyLong_Sign(o);
+    size_t nbits = _PyLong_NumBits(o);
+    unsigned char buf[33];
+    *neg = sign < 0;
+    if (nbits == (size_t)-1 && PyErr_Occurred()) return -1;
+    if (nbits > 256) return V3_CONV_RANGE;
+    if (sign >= 0) {
+        if (ARB_LONG_AS_BYTES(o, buf, 32) < 0) return -1;
+    } else {
+        PyObject *m = PyNumber_Negative(o);
+        if (!m) return -1;
+        int rc = ARB_LONG_AS_BYTES(m, buf, 32);
+        Py_DECREF(m);
+        if (rc < 0) return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int k = 7; k >= 0; k--) v = (v << 8) | buf[8 * i + k];
+        r->w[i] = v;
+    }
+    return V3_CONV_OK;
+#endif
+}
+
+static inline int v3_is_int(PyObject *o) { return PyLong_Check(o) && !PyBool_Check(o); }
+
+/* uint<bits>: 0 <= o < 2^bits */
+static inline int v3_py_uint(PyObject *o, u256 *r, int bits) {
+    int neg, c;
+    if (!v3_is_int(o)) return V3_CONV_TYPE;
+    c = v3_long_mag(o, r, &neg);
+    if (c) return c;
+    if (neg) return V3_CONV_RANGE; /* Py_SIZE < 0 means o < 0 */
+    if (bits < 256) {
+        int limb = bits >> 6, off = bits & 63;
+        if (off && (r->w[limb] >> off)) return V3_CONV_RANGE;
+        for (int i = limb + (off ? 1 : 0); i < 4; i++)
+            if (r->w[i]) return V3_CONV_RANGE;
+    }
+    return V3_CONV_OK;
+}
+
+/* int<bits> (bits <= 256) into r as two's complement 256 bits */
+static inline int v3_py_int(PyObject *o, u256 *r, int bits) {
+    int neg, c;
+    if (!v3_is_int(o)) return V3_CONV_TYPE;
+    c = v3_long_mag(o, r, &neg);
+    if (c) return c;
+    /* |o| < 2^(bits-1), or == 2^(bits-1) when negative */
+    int top = bits - 1, limb = top >> 6, off = top & 63;
+    int above = 0, exact = 1;
+    for (int i = 3; i > limb; i--)
+        if (r->w[i]) above = 1;
+    if (r->w[limb] >> off >> 1) above = 1; /* bits above `top` within the limb */
+    if (!above) {
+        uint64_t bitv = (r->w[limb] >> off) & 1;
+        if (bitv) {
+            for (int i = 0; i < limb; i++)
+                if (r->w[i]) exact = 0;
+            if (r->w[limb] & ((((uint64_t)1) << off) - 1)) exact = 0;
+            if (!(neg && exact)) above = 1;
+        }
+    }
+    if (above) return V3_CONV_RANGE;
+    if (neg) v3_neg(r, r);
+    return V3_CONV_OK;
+}
+
+/* a small int (tick, fee, spacing, bool-free): within [lo, hi] */
+static inline int v3_py_small(PyObject *o, long long *v, long long lo, long long hi) {
+    int overflow = 0;
+    if (!v3_is_int(o)) return V3_CONV_TYPE;
+    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (x == -1 && PyErr_Occurred()) return -1;
+    if (overflow || x < lo || x > hi) return V3_CONV_RANGE;
+    *v = x;
+    return V3_CONV_OK;
+}
+
+/* (-1)^neg * |a| as a Python int */
+static inline PyObject *v3_mag_to_py(const u256 *a, int neg) {
+    int nl = u256_nlimbs(a);
+    if (nl == 0) return PyLong_FromLong(0);
+    if (nl == 1) {
+        uint64_t x = a->w[0];
+        if (!neg) return PyLong_FromUnsignedLongLong(x);
+        if (x <= ((uint64_t)1 << 63)) return PyLong_FromLongLong(-(long long)(x - 1) - 1);
+    }
+#ifdef V3_FAST_LONG
+    int bits = 64 * (nl - 1) + 64 - __builtin_clzll(a->w[nl - 1]);
+    Py_ssize_t nd = (bits + 29) / 30;
+    PyLongObject *v = _PyLong_New(nd);
+    if (!v) return NULL;
+    for (Py_ssize_t i = 0; i < nd; i++) {
+        int bit = 30 * (int)i, limb = bit >> 6, off = bit & 63;
+        uint64_t x = a->w[limb] >> off;
+        if (off > 34 && limb < 3) x |= a->w[limb + 1] << (64 - off);
+        v->ob_digit[i] = (digit)(x & PyLong_MASK);
+    }
+    if (neg) Py_SET_SIZE(v, -nd);
+    return (PyObject *)v;
+#else
+    unsigned char buf[32];
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = a->w[i];
+        for (int k = 0; k < 8; k++) {
+            buf[8 * i + k] = (unsigned char)(v & 0xff);
+            v >>= 8;
+        }
+    }
+    PyObject *m = _PyLong_FromByteArray(buf, 32, 1, 0);
+    if (!m || !neg) return m;
+    PyObject *r = PyNumber_Negative(m);
+    Py_DECREF(m);
+    return r;
+#endif
+}
+
+static inline PyObject *v3_u256_to_py(const u256 *a) { return v3_mag_to_py(a, 0); }
+
+static inline PyObject *v3_i256_to_py(const u256 *a) {
+    if (!v3_is_neg(a)) return v3_mag_to_py(a, 0);
+    u256 m;
+    v3_neg(&m, a);
+    return v3_mag_to_py(&m, 1);
+}
+
+static inline PyObject *v3_u128_to_py(u128 x) {
+    if ((x >> 64) == 0) return PyLong_FromUnsignedLongLong((uint64_t)x);
+    u256 t;
+    u256_set_u128(&t, x);
+    return v3_mag_to_py(&t, 0);
+}
+
+static inline PyObject *v3_i128_to_py(i128 x) {
+    if (x >= INT64_MIN && x <= INT64_MAX) return PyLong_FromLongLong((long long)x);
+    u256 t;
+    if (x < 0) {
+        u256_set_u128(&t, (u128)0 - (u128)x);
+        return v3_mag_to_py(&t, 1);
+    }
+    u256_set_u128(&t, (u128)x);
+    return v3_mag_to_py(&t, 0);
+}
+
+#endif /* ARBSTREAM_V3MATH_H */
