@@ -200,7 +200,7 @@ def test_kernel_matches_twin_extremes(fee: int, a: int, rin: int, rout: int) -> 
     same("get_amounts_out", a, [(rin, rout, fee)])
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=10_000, deadline=None)
 @given(a=any_value, rin=any_value, rout=any_value, fee=st.integers(-2, 10_001))
 def test_kernel_matches_twin_any_input(a: int, rin: int, rout: int, fee: int) -> None:
     same("get_amount_out", a, rin, rout, fee)
