@@ -37,7 +37,8 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
-	ARBSTREAM_NO_CYTHON=1 $(PY) -m pytest -q -p no:cacheprovider tests/unit
+	# again on the pure-Python twins; explicit kernel-vs-twin comparisons already ran above
+	ARBSTREAM_NO_CYTHON=1 $(PY) -m pytest -q -p no:cacheprovider -m "not parity" tests/unit
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not integration"

@@ -122,12 +122,49 @@ static inline uint64_t v3_div128_64(uint64_t hi, uint64_t lo, uint64_t d, uint64
 #endif
 }
 
+/* floor((2^128 - 1) / d) - 2^64 for a normalized d (top bit set): Moller-Granlund's inverse */
+static inline uint64_t v3_reciprocal(uint64_t d) {
+    uint64_t r;
+    return v3_div128_64(~d, ~(uint64_t)0, d, &r);
+}
+
+/* (hi:lo) / d with the precomputed inverse v of the normalized d; requires hi < d.
+ * Moller & Granlund, "Improved division by invariant integers" (2011), algorithm 4. */
+static inline uint64_t v3_div128_64_preinv(uint64_t hi, uint64_t lo, uint64_t d, uint64_t v,
+                                           uint64_t *rem) {
+    u128 qq = (u128)v * hi + (((u128)hi << 64) | lo);
+    uint64_t q1 = (uint64_t)(qq >> 64) + 1, q0 = (uint64_t)qq;
+    uint64_t r = lo - q1 * d;
+    if (r > q0) {
+        q1--;
+        r += d;
+    }
+    if (__builtin_expect(r >= d, 0)) {
+        q1++;
+        r -= d;
+    }
+    *rem = r;
+    return q1;
+}
+
 /* Knuth algorithm D (Hacker's Delight divmnu64): q[0..m-n] = u / v, r[0..n-1] = u % v.
  * m >= n >= 1, v[n-1] != 0, m <= 8, n <= 4. r may be NULL. */
-static inline void v3_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
-                             const uint64_t *v, int n) {
+#define V3_AI static inline __attribute__((always_inline))
+V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
+                          const uint64_t *v, int n) {
     if (n == 1) {
         uint64_t rem = 0, d = v[0];
+        if (m >= 3) { /* normalize and divide with one reciprocal */
+            int sh = __builtin_clzll(d);
+            uint64_t dn = d << sh, vi = v3_reciprocal(dn);
+            rem = sh ? u[m - 1] >> (64 - sh) : 0;
+            for (int i = m - 1; i >= 0; i--) {
+                uint64_t x = sh ? (u[i] << sh) | (i ? u[i - 1] >> (64 - sh) : 0) : u[i];
+                q[i] = v3_div128_64_preinv(rem, x, dn, vi, &rem);
+            }
+            if (r) r[0] = rem >> sh;
+            return;
+        }
         for (int i = m - 1; i >= 0; i--) q[i] = v3_div128_64(rem, u[i], d, &rem);
         if (r) r[0] = rem;
         return;
@@ -146,6 +183,8 @@ static inline void v3_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
         un[m] = 0;
     }
     const uint64_t vtop = vn[n - 1], vsec = vn[n - 2];
+    uint64_t vinv = 0;
+    if (m - n >= 1) vinv = v3_reciprocal(vtop); /* 2+ quotient digits: one divq, then muls */
     for (int j = m - n; j >= 0; j--) {
         uint64_t qhat, rhat;
         int rovf = 0;
@@ -154,6 +193,8 @@ static inline void v3_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
             u128 t = (u128)un[j + n - 1] + vtop;
             rhat = (uint64_t)t;
             rovf = (int)(t >> 64);
+        } else if (m - n >= 1) {
+            qhat = v3_div128_64_preinv(un[j + n], un[j + n - 1], vtop, vinv, &rhat);
         } else {
             qhat = v3_div128_64(un[j + n], un[j + n - 1], vtop, &rhat);
         }
@@ -201,6 +242,17 @@ static inline void v3_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
     }
 }
 
+/* v3_divmnu_impl specialised on the divisor's limb count (constant n: unrolled inner loops) */
+static inline void v3_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
+                             const uint64_t *v, int n) {
+    switch (n) {
+    case 1: v3_divmnu_impl(q, r, u, m, v, 1); return;
+    case 2: v3_divmnu_impl(q, r, u, m, v, 2); return;
+    case 3: v3_divmnu_impl(q, r, u, m, v, 3); return;
+    default: v3_divmnu_impl(q, r, u, m, v, 4); return;
+    }
+}
+
 /* q = a / b, r = a % b (b != 0); q or r may be NULL */
 static inline void v3_divmod256(u256 *q, u256 *r, const u256 *a, const u256 *b) {
     int m = u256_nlimbs(a), n = u256_nlimbs(b);
@@ -234,10 +286,27 @@ static inline void v3_div_rounding_up(u256 *z, const u256 *x, const u256 *y) {
 
 /* ------------------------------------------------------------------ FullMath */
 
+/* high 128 bits of a * b */
+static inline u128 v3_mulhi128(u128 a, u128 b) {
+    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+    u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1, p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
+    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+}
+
+/* full 256-bit a * b as (hi, lo) */
+static inline u128 v3_mul128(u128 a, u128 b, u128 *lo) {
+    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
+    u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1, p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
+    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    *lo = (mid << 64) | (uint64_t)p00;
+    return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+}
+
+
 /* p[0..7] = a * b (full 512-bit product) */
-static inline void v3_mul_full(uint64_t p[8], const u256 *a, const u256 *b) {
-    int na = u256_nlimbs(a), nb = u256_nlimbs(b);
-    memset(p, 0, 8 * sizeof(uint64_t));
+V3_AI void v3_mul_full_impl(uint64_t p[8], const u256 *a, const u256 *b, int na, int nb) {
+    for (int i = 0; i < 8; i++) p[i] = 0;
     for (int i = 0; i < na; i++) {
         uint64_t carry = 0, ai = a->w[i];
         for (int j = 0; j < nb; j++) {
@@ -246,6 +315,17 @@ static inline void v3_mul_full(uint64_t p[8], const u256 *a, const u256 *b) {
             carry = (uint64_t)(t >> 64);
         }
         p[i + nb] = carry;
+    }
+}
+
+static inline void v3_mul_full(uint64_t p[8], const u256 *a, const u256 *b) {
+    int na = u256_nlimbs(a), nb = u256_nlimbs(b);
+    switch (nb) {
+    case 0: v3_mul_full_impl(p, a, b, 0, 0); return;
+    case 1: v3_mul_full_impl(p, a, b, na, 1); return;
+    case 2: v3_mul_full_impl(p, a, b, na, 2); return;
+    case 3: v3_mul_full_impl(p, a, b, na, 3); return;
+    default: v3_mul_full_impl(p, a, b, na, 4); return;
     }
 }
 
@@ -266,7 +346,27 @@ static inline int v3_muldiv_core(u256 *q, int *inexact, const u256 *a, const u25
         }
     }
     uint64_t p[8];
-    v3_mul_full(p, a, b);
+    if (u256_fits_u128(a) && u256_fits_u128(b)) {
+        u128 lo, hi = v3_mul128(u256_low128(a), u256_low128(b), &lo);
+        if (hi == 0 && nd == 1) { /* 128 / 64 bits: two hardware divisions */
+            uint64_t z = d->w[0], h = (uint64_t)(lo >> 64), rh = h % z, rl;
+            uint64_t ql = v3_div128_64(rh, (uint64_t)lo, z, &rl);
+            u256_set_u128(q, ((u128)(h / z) << 64) | ql);
+            *inexact = rl != 0;
+            return V3_OK;
+        }
+        if (hi == 0 && nd <= 2) {
+            u128 z = u256_low128(d);
+            u256_set_u128(q, lo / z);
+            *inexact = (lo % z) != 0;
+            return V3_OK;
+        }
+        p[0] = (uint64_t)lo; p[1] = (uint64_t)(lo >> 64);
+        p[2] = (uint64_t)hi; p[3] = (uint64_t)(hi >> 64);
+        p[4] = p[5] = p[6] = p[7] = 0;
+    } else {
+        v3_mul_full(p, a, b);
+    }
     int m = v3_nlimbs(p, 8);
     if (m > 4) { /* prod1 = p[4..7] must be < d */
         for (int i = 3; i >= 0; i--) {
@@ -335,23 +435,6 @@ static const uint64_t V3_TICK_C[20][2] = { /* {hi, lo} of the Q128 factors, bit 
     {0x00002216e584f5faULL, 0x1ea926041bedfe98ULL},
     {0x00000000048a1703ULL, 0x91f7dc42444e8fa2ULL},
 };
-
-/* high 128 bits of a * b */
-static inline u128 v3_mulhi128(u128 a, u128 b) {
-    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
-    u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1, p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
-    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-    return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-}
-
-/* full 256-bit a * b as (hi, lo) */
-static inline u128 v3_mul128(u128 a, u128 b, u128 *lo) {
-    uint64_t a0 = (uint64_t)a, a1 = (uint64_t)(a >> 64), b0 = (uint64_t)b, b1 = (uint64_t)(b >> 64);
-    u128 p00 = (u128)a0 * b0, p01 = (u128)a0 * b1, p10 = (u128)a1 * b0, p11 = (u128)a1 * b1;
-    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-    *lo = (mid << 64) | (uint64_t)p00;
-    return p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-}
 
 /* TickMath.getSqrtRatioAtTick; tick is the int24 value */
 static inline int v3_sqrt_ratio_at_tick(int32_t tick, u256 *out) {
@@ -455,11 +538,14 @@ static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
     i128 log2 = (i128)(msb - 128) * ((i128)1 << 64);
     uint64_t frac = 0;
     for (int bit = 63; bit >= 50; bit--) {
-        u128 lo;
-        u128 hi = v3_mul128(r, r, &lo);
+        /* r*r = p11 * 2^128 + 2 * p01 * 2^64 + p00: its high 128 bits and bit 127 */
+        uint64_t a0 = (uint64_t)r, a1 = (uint64_t)(r >> 64);
+        u128 p00 = (u128)a0 * a0, p01 = (u128)a0 * a1, p11 = (u128)a1 * a1;
+        u128 mid = (p00 >> 64) + ((u128)(uint64_t)p01 << 1);
+        u128 hi = p11 + ((p01 >> 64) << 1) + (mid >> 64);
         uint64_t f = (uint64_t)(hi >> 127);
         if (f) r = hi; /* (r*r >> 127) >> 1 */
-        else r = (hi << 1) | (lo >> 127);
+        else r = (hi << 1) | (uint64_t)((mid >> 63) & 1);
         frac |= f << bit;
     }
     log2 += (i128)frac;
@@ -587,6 +673,31 @@ static inline int v3_amount0_delta(u256 *out, const u256 *pa, const u256 *pb, u1
     v3_u128_shl96(&n1, liq);
     u256_sub(&n2, b, a);
     if (u256_is_zero(a)) return V3_ERR_RATIO_ZERO;
+    if (((a->w[2] | a->w[3]) | (b->w[2] | b->w[3])) == 0) {
+        /* a, b < 2^128: one division by a * b (< 2^256). floor(floor(x / b) / a) ==
+         * floor(x / (a * b)) and likewise for ceilings; with 0 < a <= b the mulDiv cannot
+         * overflow (x / b < n1 < 2^224), so no require() is skipped. */
+        u256 ab;
+        u128 ablo, abhi = v3_mul128(u256_low128(a), u256_low128(b), &ablo);
+        ab.w[0] = (uint64_t)ablo;
+        ab.w[1] = (uint64_t)(ablo >> 64);
+        ab.w[2] = (uint64_t)abhi;
+        ab.w[3] = (uint64_t)(abhi >> 64);
+        uint64_t p[8];
+        v3_mul_full(p, &n1, &n2);
+        int m = v3_nlimbs(p, 8), nd = u256_nlimbs(&ab);
+        uint64_t qq[8] = {0, 0, 0, 0, 0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
+        int inexact;
+        if (m < nd) {
+            inexact = m > 0;
+        } else {
+            v3_divmnu(qq, rr, p, m, ab.w, nd);
+            inexact = (rr[0] | rr[1] | rr[2] | rr[3]) != 0;
+        }
+        memcpy(out->w, qq, 4 * sizeof(uint64_t));
+        if (round_up && inexact) v3_inc(out); /* < 2^224: no wrap */
+        return V3_OK;
+    }
     int e;
     if (round_up) {
         e = v3_mul_div_rounding_up(&t, &n1, &n2, b);
@@ -609,6 +720,16 @@ static inline int v3_amount1_delta(u256 *out, const u256 *pa, const u256 *pb, u1
     }
     u256 diff, l;
     u256_sub(&diff, b, a);
+    if (u256_fits_u128(&diff)) { /* product < 2^256: (l * diff) >> 96 never overflows */
+        u128 lo, hi = v3_mul128(liq, u256_low128(&diff), &lo);
+        uint64_t p1 = (uint64_t)(lo >> 64), p2 = (uint64_t)hi, p3 = (uint64_t)(hi >> 64);
+        out->w[0] = (p1 >> 32) | (p2 << 32);
+        out->w[1] = (p2 >> 32) | (p3 << 32);
+        out->w[2] = p3 >> 32;
+        out->w[3] = 0;
+        if (round_up && ((uint64_t)lo | (p1 & 0xffffffffULL))) v3_inc(out); /* < 2^160 */
+        return V3_OK;
+    }
     u256_set_u128(&l, liq);
     /* mulDiv(liquidity, diff, Q96): (l * diff) >> 96, the product has < 2^352 */
     uint64_t p[8];
@@ -646,6 +767,39 @@ static inline int v3_amount1_delta_signed(u256 *out, const u256 *a, const u256 *
     return V3_OK;
 }
 
+/* getAmount0Delta through a small per-thread direct-mapped memo. computeSwapStep asks it only
+ * for the amount between the step's start and its target, which is the same on every quote
+ * from one pool state (the start price, the initialized ticks' prices and the liquidity along
+ * the path repeat), so repeated quotes skip the 512-bit divisions. Exact: it only memoizes. */
+#define V3_D0_CACHE_BITS 8
+typedef struct {
+    uint64_t k[9]; /* a (3 limbs), b (3 limbs), liquidity (2), round_up | 2 (valid) */
+    uint64_t o[4];
+} v3_d0_entry;
+static __thread v3_d0_entry v3_d0_cache[1 << V3_D0_CACHE_BITS];
+
+static inline int v3_amount0_delta_cached(u256 *out, const u256 *pa, const u256 *pb, u128 liq,
+                                          int round_up) {
+    if (pa->w[3] | pb->w[3]) return v3_amount0_delta(out, pa, pb, liq, round_up);
+    uint64_t k[9] = {pa->w[0], pa->w[1], pa->w[2], pb->w[0], pb->w[1], pb->w[2],
+                     (uint64_t)liq, (uint64_t)(liq >> 64), (uint64_t)(round_up != 0) | 2};
+    uint64_t h = (k[0] ^ (k[1] * 0x9E3779B97F4A7C15ULL)) + (k[3] ^ (k[4] * 0xC2B2AE3D27D4EB4FULL));
+    h ^= k[6] * 0x165667B19E3779F9ULL + k[8];
+    h *= 0x9E3779B97F4A7C15ULL;
+    v3_d0_entry *c = &v3_d0_cache[h >> (64 - V3_D0_CACHE_BITS)];
+    if (((c->k[0] ^ k[0]) | (c->k[1] ^ k[1]) | (c->k[2] ^ k[2]) | (c->k[3] ^ k[3]) |
+         (c->k[4] ^ k[4]) | (c->k[5] ^ k[5]) | (c->k[6] ^ k[6]) | (c->k[7] ^ k[7]) |
+         (c->k[8] ^ k[8])) == 0) {
+        memcpy(out->w, c->o, sizeof c->o);
+        return V3_OK;
+    }
+    int e = v3_amount0_delta(out, pa, pb, liq, round_up);
+    if (e) return e;
+    memcpy(c->k, k, sizeof k);
+    memcpy(c->o, out->w, sizeof c->o);
+    return V3_OK;
+}
+
 /* ------------------------------------------------------------------ SwapMath */
 
 /* SwapMath.computeSwapStep; amount_remaining is int256, fee_pips the uint24 value.
@@ -667,7 +821,7 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
         u256 less_fee;
         e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
         if (e) return e;
-        e = zfo ? v3_amount0_delta(amount_in, target, cur, liq, 1)
+        e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
                 : v3_amount1_delta(amount_in, cur, target, liq, 1);
         if (e) return e;
         if (u256_cmp(&less_fee, amount_in) >= 0) *next = *target;
@@ -677,7 +831,7 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
         }
     } else {
         e = zfo ? v3_amount1_delta(amount_out, target, cur, liq, 0)
-                : v3_amount0_delta(amount_out, cur, target, liq, 0);
+                : v3_amount0_delta_cached(amount_out, cur, target, liq, 0);
         if (e) return e;
         v3_neg(&neg_rem, amount_remaining);
         if (u256_cmp(&neg_rem, amount_out) >= 0) *next = *target;
@@ -689,7 +843,8 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
     int max = v3_eq(target, next);
     if (zfo) {
         if (!(max && exact_in)) {
-            e = v3_amount0_delta(amount_in, next, cur, liq, 1);
+            e = max ? v3_amount0_delta_cached(amount_in, next, cur, liq, 1)
+                    : v3_amount0_delta(amount_in, next, cur, liq, 1);
             if (e) return e;
         }
         if (!(max && !exact_in)) {
@@ -698,11 +853,14 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
         }
     } else {
         if (!(max && exact_in)) {
-            e = v3_amount1_delta(amount_in, cur, next, liq, 1);
+            e = max ? v3_amount1_delta(amount_in, cur, target, liq, 1)
+                    : v3_amount1_delta(amount_in, cur, next, liq, 1);
             if (e) return e;
         }
         if (!(max && !exact_in)) {
-            e = v3_amount0_delta(amount_out, cur, next, liq, 0);
+            /* next == target when max: a step-to-target amount, memoized */
+            e = max ? v3_amount0_delta_cached(amount_out, cur, next, liq, 0)
+                    : v3_amount0_delta(amount_out, cur, next, liq, 0);
             if (e) return e;
         }
     }

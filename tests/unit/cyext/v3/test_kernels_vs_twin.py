@@ -72,6 +72,9 @@ def same(kernel: Any, twin: Any, name: str, *args: Any) -> tuple[Any, Any]:
     return want
 
 
+#: explicit kernel-vs-twin comparisons: independent of ARBSTREAM_NO_CYTHON, run once
+pytestmark = pytest.mark.parity
+
 # ---------------------------------------------------------------- strategies
 
 

@@ -1,0 +1,83 @@
+"""Cycle-sizing cases for the bench: V2-only and V2+V3 cycles with real price dislocations."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from arbstream.cyext import _cycles as kernel
+from arbstream.cyext import cycles_py as twin
+
+Leg = tuple[Any, ...]
+
+
+def _v2_two_leg(rng: random.Random) -> list[Leg]:
+    a1 = rng.randrange(10**20, 10**24)
+    b1 = int(a1 * rng.uniform(1e-3, 1e3))
+    depth, skew = rng.uniform(0.1, 1.0), 1 + rng.uniform(-0.02, 0.02)
+    return [("v2", a1, b1, 30), ("v2", int(b1 * depth * skew), int(a1 * depth), 30)]
+
+
+def _v2_three_leg(rng: random.Random) -> list[Leg]:
+    a = rng.randrange(10**20, 10**24)
+    b = int(a * rng.uniform(0.5, 2.0))
+    c = int(b * rng.uniform(0.5, 2.0))
+    skew = 1 + rng.uniform(-0.02, 0.03)
+    return [("v2", a, b, 30), ("v2", b, c, 25), ("v2", int(c * skew), a, 5)]
+
+
+def _mixed(pool: dict[str, Any], rng: random.Random, legs: int) -> list[Leg]:
+    """WBTC -> WETH on the real V3 pool, back to WBTC through V2 pools priced a bit off."""
+    price = (pool["sqrt_price_x96"] / 2**96) ** 2  # WETH wei per WBTC sat
+    v3 = (
+        "v3",
+        pool["sqrt_price_x96"],
+        pool["tick"],
+        pool["liquidity"],
+        pool["fee"],
+        pool["tick_spacing"],
+        tuple(pool["ticks"]),
+        tuple(pool["liquidity_nets"]),
+        True,
+    )
+    skew = 1 + rng.uniform(0.005, 0.03)
+    weth = rng.randrange(10**21, 10**23)
+    if legs == 2:
+        return [v3, ("v2", weth, int(weth / price * skew), 30)]
+    usdc = int(weth / 10**12 * 3000)
+    return [v3, ("v2", weth, usdc, 30), ("v2", usdc, int(weth / price * skew), 30)]
+
+
+def benchmarks(
+    rng: random.Random, pool: dict[str, Any], *, quick: bool
+) -> list[tuple[str, Callable[[], Any], Callable[[], Any], int]]:
+    n = 100 if quick else 1_000
+    groups = {
+        "2-leg V2": [_v2_two_leg(rng) for _ in range(n)],
+        "3-leg V2": [_v2_three_leg(rng) for _ in range(n)],
+        "2-leg V3+V2": [_mixed(pool, rng, 2) for _ in range(n // 10)],
+        "3-leg V3+V2+V2": [_mixed(pool, rng, 3) for _ in range(n // 10)],
+    }
+    for cycles in groups.values():
+        assert kernel.optimize_cycles(cycles) == twin.optimize_cycles(cycles)
+    out = []
+    for label, cycles in groups.items():
+        if label in ("2-leg V2", "3-leg V2"):
+            out.append(
+                (
+                    f"sizing {label}, per call",
+                    lambda c=cycles: [kernel.optimize_cycle(legs) for legs in c],
+                    lambda c=cycles: [twin.optimize_cycle(legs) for legs in c],
+                    len(cycles),
+                )
+            )
+        out.append(
+            (
+                f"sizing {label}, batch of {len(cycles):,}",
+                lambda c=cycles: kernel.optimize_cycles(c),
+                lambda c=cycles: twin.optimize_cycles(c),
+                len(cycles),
+            )
+        )
+    return out

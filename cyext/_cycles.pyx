@@ -1,0 +1,916 @@
+# cython: annotation_typing=False
+"""Optimal sizing of 2-4 leg V2/V3 arbitrage cycles: the C kernel.
+
+Functions, results and exceptions are the same as in :mod:`arbstream.cyext.cycles_py`, the
+oracle. Its docstring has the algorithm and the optimality guarantee. The kernel runs the same
+search on the same integers:
+
+* The leg tuples are converted once per cycle: reserves and prices to 4 x uint64 limbs, and the
+  V3 initialized ticks and nets to C arrays.
+* The search then runs in C without the GIL. That covers the bound, the marginal-rate test,
+  the seed (the same IEEE doubles, with correctly rounded int-to-double conversions), the
+  bracket, the golden section, the scan, the snap and the climb.
+* Every evaluation chains the exact quotes in C: ``v2_amount_out`` from ``u256.h`` and
+  ``v3_swap`` (``UniswapV3Pool.swap``) from ``v3/v3math.h``.
+* Profits are int256 in two's complement: an output below 2**255 minus an input of at most
+  2**126.
+
+When a leg does not pass the fast validation, the twin's validator is called to raise the
+twin's exact exception.
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.math cimport sqrt, ldexp
+from cpython.long cimport PyLong_AsLongLongAndOverflow
+
+from arbstream.cyext import cycles_py as _twin
+from arbstream.cyext._v2_math import optimal_two_pool as _optimal_two_pool
+
+cdef extern from "Python.h":
+    bint PyLong_Check(object o)
+    bint PyBool_Check(object o)
+    int _PyLong_Sign(object o)
+    size_t _PyLong_NumBits(object o)
+
+cdef extern from "u256.h" nogil:
+    ctypedef unsigned long long u128      # unsigned __int128 in C
+    ctypedef long long i128               # __int128 in C
+    ctypedef struct u256:
+        uint64_t w[4]
+    enum:
+        V2_OK
+    void u256_set_u64(u256 *r, uint64_t v)
+    void u256_set_u128(u256 *r, u128 v)
+    bint u256_is_zero(const u256 *a)
+    bint u256_fits_u128(const u256 *a)
+    u128 u256_low128(const u256 *a)
+    int u256_cmp(const u256 *a, const u256 *b)
+    bint u256_add(u256 *r, const u256 *a, const u256 *b)
+    bint u256_sub(u256 *r, const u256 *a, const u256 *b)
+    bint u256_mul(u256 *r, const u256 *a, const u256 *b)
+    void u256_divmod(u256 *q, u256 *r, const u256 *u, const u256 *v)
+    int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, const u256 *rout,
+                      uint64_t gamma)
+    int arb_long_to_u256(object o, u256 *r) except -1
+    object arb_u256_to_long(const u256 *a)
+
+cdef extern from "v3/v3math.h" nogil:
+    enum:
+        V3_OK
+    ctypedef struct v3_swap_out:
+        u256 amount0
+        u256 amount1
+    int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                int32_t spacing, int zfo, const u256 *amount_specified,
+                const u256 *limit, v3_swap_out *out)
+
+cdef extern from *:
+    """
+    /* Correctly rounded (half-even) uint256 -> double, as Python's float(int). */
+    static double cyc_u256_to_double(const u256 *a) {
+        int n = 4;
+        while (n > 0 && a->w[n - 1] == 0) n--;
+        if (n == 0) return 0.0;
+        if (n == 1) return (double)a->w[0];
+        int top = 64 * (n - 1) + (64 - __builtin_clzll(a->w[n - 1]));
+        int sh = top - 64, limb = sh >> 6, off = sh & 63;
+        uint64_t t = a->w[limb] >> off;
+        int sticky = 0;
+        if (off) {
+            t |= a->w[limb + 1] << (64 - off);
+            sticky = (a->w[limb] & ((((uint64_t)1) << off) - 1)) != 0;
+        }
+        for (int i = 0; i < limb; i++) sticky |= a->w[i] != 0;
+        t |= (uint64_t)sticky;
+        return ldexp((double)t, sh);
+    }
+    static inline int cyc_is_neg(const u256 *a) { return (int)(a->w[3] >> 63); }
+    /* signed (two's complement) a > b */
+    static inline int cyc_sgt(const u256 *a, const u256 *b) {
+        int na = cyc_is_neg(a), nb = cyc_is_neg(b);
+        if (na != nb) return nb;
+        return u256_cmp(a, b) > 0;
+    }
+    static inline void cyc_neg(u256 *r, const u256 *a) {
+        u256 z = {{0, 0, 0, 0}};
+        u256_sub(r, &z, a);
+    }
+    static const double CYC_INF = __builtin_inf();
+    static inline uint64_t cyc_divq(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *r) {
+        uint64_t q, rem; /* requires hi < d */
+        __asm__("divq %4" : "=a"(q), "=d"(rem) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+        *r = rem;
+        return q;
+    }
+    /* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out */
+    static inline uint64_t cyc_div3by2(uint64_t a2, uint64_t a1, uint64_t a0, uint64_t b1,
+                                       uint64_t b0, u128 *rem) {
+        uint64_t qhat, rhat;
+        if (a2 >= b1) qhat = ~(uint64_t)0;
+        else qhat = cyc_divq(a2, a1, b1, &rhat);
+        u128 p0 = (u128)qhat * b0;
+        u128 p1 = (u128)qhat * b1 + (uint64_t)(p0 >> 64);
+        u128 lo = ((u128)a1 << 64) | a0, tlo = (p1 << 64) | (uint64_t)p0;
+        i128 r2 = (i128)a2 - (i128)(uint64_t)(p1 >> 64) - (i128)(lo < tlo);
+        u128 r = lo - tlo, b = ((u128)b1 << 64) | b0;
+        while (r2 < 0) {
+            qhat--;
+            u128 n = r + b;
+            r2 += (n < r);
+            r = n;
+        }
+        *rem = r;
+        return qhat;
+    }
+    /* floor(u / v) for u = (u3 u2 u1 u0), 0 < v < 2^128, (u3 u2) < v (the quotient fits 128 bits) */
+    static inline u128 cyc_div256_128(const uint64_t u[4], u128 v) {
+        uint64_t v1 = (uint64_t)(v >> 64), v0 = (uint64_t)v, r;
+        if (v1 == 0) {
+            uint64_t q1 = cyc_divq(u[2], u[1], v0, &r);
+            uint64_t q0 = cyc_divq(r, u[0], v0, &r);
+            return ((u128)q1 << 64) | q0;
+        }
+        int s = __builtin_clzll(v1);
+        uint64_t b1 = v1, b0 = v0, n3 = u[3], n2 = u[2], n1 = u[1], n0 = u[0];
+        if (s) {
+            b1 = (v1 << s) | (v0 >> (64 - s)); b0 = v0 << s;
+            n3 = (u[3] << s) | (u[2] >> (64 - s)); n2 = (u[2] << s) | (u[1] >> (64 - s));
+            n1 = (u[1] << s) | (u[0] >> (64 - s)); n0 = u[0] << s;
+        }
+        u128 rem;
+        uint64_t q1 = cyc_div3by2(n3, n2, n1, b1, b0, &rem);
+        uint64_t q0 = cyc_div3by2((uint64_t)(rem >> 64), (uint64_t)rem, n0, b1, b0, &rem);
+        return ((u128)q1 << 64) | q0;
+    }
+    /* getAmountOut when amount and reserves are < 2^112 (no SafeMath revert is possible) */
+    static inline u128 cyc_v2_small(u128 a, u128 ri, u128 ro, uint64_t gamma) {
+        uint64_t d = V2_D;
+        v2_reduce_scale(&gamma, &d);
+        u128 wf = a * gamma, den = ri * d + wf;
+        /* num = wf * ro (< 2^238) as 4 limbs */
+        uint64_t w0 = (uint64_t)wf, w1 = (uint64_t)(wf >> 64), r0 = (uint64_t)ro, r1 = (uint64_t)(ro >> 64);
+        u128 p00 = (u128)w0 * r0, p01 = (u128)w0 * r1, p10 = (u128)w1 * r0, p11 = (u128)w1 * r1;
+        u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+        uint64_t u[4];
+        u[0] = (uint64_t)p00;
+        u[1] = (uint64_t)mid;
+        u128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+        u[2] = (uint64_t)hi;
+        u[3] = (uint64_t)(hi >> 64);
+        return cyc_div256_128(u, den);
+    }
+    """
+    double cyc_u256_to_double(const u256 *a) nogil
+    bint cyc_is_neg(const u256 *a) nogil
+    bint cyc_sgt(const u256 *a, const u256 *b) nogil
+    void cyc_neg(u256 *r, const u256 *a) nogil
+    double CYC_INF
+    u128 cyc_v2_small(u128 a, u128 ri, u128 ro, uint64_t gamma) nogil
+
+__all__ = ["cycle_output", "optimize_cycle", "optimize_cycles"]
+
+cdef enum:
+    KIND_V2 = 0
+    KIND_V3 = 1
+    MAX_LEGS = 4
+    D = 10000
+    PIPS = 1000000
+    MAX_TICK = 887272
+
+cdef u128 ENUM_CAP = _twin.ENUM_CAP
+cdef u128 SCAN = _twin.SCAN
+cdef long CLIMB_CAP = _twin.CLIMB_CAP
+cdef int POLISH = _twin.POLISH
+cdef int SEED_SHIFT = _twin.SEED_SHIFT
+cdef double RATE_MARGIN = _twin.RATE_MARGIN
+cdef u128 GOLD_LO = _twin.GOLD_LO
+cdef u128 GOLD_HI = _twin.GOLD_HI
+cdef u128 MILLION = 1000000
+cdef u128 X_LIMIT = (<u128>1) << 126
+cdef tuple NO_PROFIT = (0, 0, 0)
+
+cdef u256 MIN_SQRT
+cdef u256 MAX_SQRT
+cdef u256 LIMIT_LO
+cdef u256 LIMIT_HI
+cdef u256 Q96_U
+arb_long_to_u256(_twin.MIN_SQRT_RATIO, &MIN_SQRT)
+arb_long_to_u256(_twin.MAX_SQRT_RATIO, &MAX_SQRT)
+arb_long_to_u256(_twin.MIN_SQRT_RATIO + 1, &LIMIT_LO)
+arb_long_to_u256(_twin.MAX_SQRT_RATIO - 1, &LIMIT_HI)
+arb_long_to_u256(1 << 96, &Q96_U)
+
+
+cdef struct Leg:
+    int kind
+    u256 rin
+    u256 rout
+    u128 rin128
+    u128 rout128
+    bint v2_live       # both reserves non-zero: the 112-bit fast path applies
+    uint64_t gamma
+    u256 sqrt_p
+    u256 limit
+    u256 lmax          # liquidity + sum |nets| (bound on the in-range liquidity)
+    int32_t tick
+    u128 liq
+    uint32_t fee
+    int32_t spacing
+    int zfo
+    bint any_net
+    int32_t *ticks
+    i128 *nets
+    Py_ssize_t n
+
+
+cdef struct Cyc:
+    Leg legs[MAX_LEGS]
+    int nlegs
+    u128 cap
+    bint has_best
+    u128 bx
+    u256 bo
+    u256 bp            # int256, two's complement
+
+
+# ---------------------------------------------------------------- conversion (GIL)
+
+cdef inline bint py_uint(object v, u256 *r, int bits) except -1:
+    """Python int in [0, 2**bits) -> limbs; False (no exception) when not one."""
+    cdef size_t nbits
+    if not PyLong_Check(v) or PyBool_Check(v):
+        return False
+    if _PyLong_Sign(v) < 0:
+        return False
+    nbits = _PyLong_NumBits(v)
+    if nbits > <size_t>bits:
+        return False
+    arb_long_to_u256(v, r)
+    return True
+
+
+cdef inline bint py_small(object v, long long lo, long long hi, long long *out) except -1:
+    cdef int overflow = 0
+    cdef long long x
+    if not PyLong_Check(v) or PyBool_Check(v):
+        return False
+    x = PyLong_AsLongLongAndOverflow(v, &overflow)
+    if overflow or x < lo or x > hi:
+        return False
+    out[0] = x
+    return True
+
+
+cdef inline bint py_i128(object v, i128 *out) except -1:
+    cdef int overflow = 0
+    cdef long long x
+    cdef u256 m
+    if not PyLong_Check(v) or PyBool_Check(v):
+        return False
+    x = PyLong_AsLongLongAndOverflow(v, &overflow)
+    if not overflow:
+        out[0] = <i128>x
+        return True
+    if _PyLong_Sign(v) >= 0:
+        if _PyLong_NumBits(v) > 127:
+            return False
+        arb_long_to_u256(v, &m)
+        out[0] = <i128>u256_low128(&m)
+        return True
+    if _PyLong_NumBits(v) > 128:
+        return False
+    arb_long_to_u256(-v, &m)
+    if u256_low128(&m) > ((<u128>1) << 127):
+        return False
+    out[0] = <i128>((<u128>0) - u256_low128(&m))
+    return True
+
+
+cdef int invalid(object leg) except -1:
+    _twin._leg(leg)  # raises the twin's exception
+    raise SystemError(f"kernel rejected a leg the twin accepts: {leg!r}")
+
+
+cdef int parse_leg(object leg, Leg *L) except -1:
+    """Fill L from a leg tuple (L.ticks / L.nets malloc'ed: free with free_legs)."""
+    cdef long long v, prev
+    cdef Py_ssize_t i, n
+    cdef i128 net
+    cdef u128 mag
+    cdef u256 t
+    L.ticks = NULL
+    L.nets = NULL
+    L.n = 0
+    if not isinstance(leg, tuple) or len(<tuple>leg) == 0:
+        return invalid(leg)
+    kind = (<tuple>leg)[0]
+    if kind == "v2" and len(<tuple>leg) == 4:
+        L.kind = KIND_V2
+        if not (py_uint(leg[1], &L.rin, 112) and py_uint(leg[2], &L.rout, 112)
+                and py_small(leg[3], 0, D - 1, &v)):
+            return invalid(leg)
+        L.gamma = <uint64_t>(D - v)
+        L.rin128 = u256_low128(&L.rin)
+        L.rout128 = u256_low128(&L.rout)
+        L.v2_live = L.rin128 != 0 and L.rout128 != 0
+        return 0
+    if kind != "v3" or len(<tuple>leg) != 9:
+        return invalid(leg)
+    L.kind = KIND_V3
+    if not py_uint(leg[1], &L.sqrt_p, 160):
+        return invalid(leg)
+    if u256_cmp(&L.sqrt_p, &MIN_SQRT) < 0 or u256_cmp(&L.sqrt_p, &MAX_SQRT) >= 0:
+        return invalid(leg)
+    if not py_small(leg[2], -MAX_TICK, MAX_TICK, &v):
+        return invalid(leg)
+    L.tick = <int32_t>v
+    if not py_uint(leg[3], &t, 128):
+        return invalid(leg)
+    L.liq = u256_low128(&t)
+    if not py_small(leg[4], 0, PIPS - 1, &v):
+        return invalid(leg)
+    L.fee = <uint32_t>v
+    if not py_small(leg[5], 1, (1 << 23) - 1, &v):
+        return invalid(leg)
+    L.spacing = <int32_t>v
+    zfo = leg[8]
+    if not PyBool_Check(zfo):
+        return invalid(leg)
+    L.zfo = 1 if zfo else 0
+    L.limit = LIMIT_LO if L.zfo else LIMIT_HI
+    ticks = leg[6] if type(leg[6]) is tuple else tuple(leg[6])
+    nets = leg[7] if type(leg[7]) is tuple else tuple(leg[7])
+    n = len(<tuple>ticks)
+    if len(<tuple>nets) != n:
+        return invalid(leg)
+    L.n = n
+    L.any_net = False
+    u256_set_u128(&L.lmax, L.liq)
+    if n:
+        L.ticks = <int32_t *>malloc(n * sizeof(int32_t))
+        L.nets = <i128 *>malloc(n * sizeof(i128))
+        if L.ticks == NULL or L.nets == NULL:
+            raise MemoryError()
+    prev = -MAX_TICK - 1
+    for i in range(n):
+        if not py_small((<tuple>ticks)[i], -MAX_TICK, MAX_TICK, &v):
+            return invalid(leg)
+        if v <= prev or v % L.spacing != 0:
+            return invalid(leg)
+        prev = v
+        L.ticks[i] = <int32_t>v
+        if not py_i128((<tuple>nets)[i], &net):
+            return invalid(leg)
+        L.nets[i] = net
+        if net != 0:
+            L.any_net = True
+        mag = <u128>net if net >= 0 else (<u128>0) - <u128>net
+        u256_set_u128(&t, mag)
+        u256_add(&L.lmax, &L.lmax, &t)
+    return 0
+
+
+cdef void free_legs(Cyc *c) noexcept:
+    cdef int i
+    for i in range(c.nlegs):
+        if c.legs[i].ticks != NULL:
+            free(c.legs[i].ticks)
+            c.legs[i].ticks = NULL
+        if c.legs[i].nets != NULL:
+            free(c.legs[i].nets)
+            c.legs[i].nets = NULL
+
+
+cdef int parse_cycle(object legs, Cyc *c) except -1:
+    cdef int k = 0
+    c.nlegs = 0
+    for leg in legs:
+        if k >= MAX_LEGS:
+            free_legs(c)
+            _twin._legs(legs)  # raises: more than 4 legs
+            raise SystemError("kernel rejected a cycle the twin accepts")
+        c.nlegs = k + 1
+        try:
+            parse_leg(leg, &c.legs[k])
+        except BaseException:
+            c.nlegs = k  # this leg's arrays (if any) are freed below
+            if c.legs[k].ticks != NULL:
+                free(c.legs[k].ticks)
+            if c.legs[k].nets != NULL:
+                free(c.legs[k].nets)
+            free_legs(c)
+            raise
+        k += 1
+    if k == 0:
+        _twin._legs(legs)
+        raise SystemError("kernel rejected a cycle the twin accepts")
+    return 0
+
+
+# ---------------------------------------------------------------- exact quotes (no GIL)
+
+cdef inline bint leg_out(Leg *L, const u256 *ain, u256 *aout) noexcept nogil:
+    """Exact output of one leg into aout; False when the leg reverts or returns 0."""
+    cdef v3_swap_out so
+    cdef int code
+    if L.kind == KIND_V2:
+        if L.v2_live and (ain.w[3] | ain.w[2] | (ain.w[1] >> 48)) == 0:
+            # amount and reserves < 2**112: no SafeMath revert is possible, 3 divq in C
+            u256_set_u128(aout, cyc_v2_small(u256_low128(ain), L.rin128, L.rout128, L.gamma))
+            return not u256_is_zero(aout)
+        if v2_amount_out(aout, ain, &L.rin, &L.rout, L.gamma) != V2_OK:
+            return False
+        return not u256_is_zero(aout)
+    if cyc_is_neg(ain):
+        return False  # amountSpecified is an int256
+    code = v3_swap(L.ticks, L.nets, L.n, &L.sqrt_p, L.tick, L.liq, L.fee, L.spacing, L.zfo,
+                   ain, &L.limit, &so)
+    if code != V3_OK:
+        return False
+    if L.zfo:
+        cyc_neg(aout, &so.amount1)
+    else:
+        cyc_neg(aout, &so.amount0)
+    return not cyc_is_neg(aout) and not u256_is_zero(aout)
+
+
+cdef inline void chain(Cyc *c, const u256 *x, u256 *out) noexcept nogil:
+    chain_n(c, c.nlegs, x, out)
+
+
+cdef inline void chain_n(Cyc *c, int nlegs, const u256 *x, u256 *out) noexcept nogil:
+    """Output of the first ``nlegs`` legs."""
+    cdef u256 a = x[0], b
+    cdef int i
+    if u256_is_zero(&a):
+        out[0] = a
+        return
+    for i in range(nlegs):
+        if not leg_out(&c.legs[i], &a, &b):
+            u256_set_u64(out, 0)
+            return
+        a = b
+    out[0] = a
+
+
+cdef inline void out_at(Cyc *c, u128 x, u256 *o) noexcept nogil:
+    cdef u256 xx
+    u256_set_u128(&xx, x)
+    chain(c, &xx, o)
+
+
+cdef inline void ev(Cyc *c, u128 x, u256 *p) noexcept nogil:
+    """p = profit at x (int256); keeps the best (strict improvements: ties keep the first)."""
+    cdef u256 o, xx
+    u256_set_u128(&xx, x)
+    chain(c, &xx, &o)
+    u256_sub(p, &o, &xx)
+    if not c.has_best or cyc_sgt(p, &c.bp):
+        c.has_best = True
+        c.bx = x
+        c.bo = o
+        c.bp = p[0]
+
+
+# ---------------------------------------------------------------- bounds, seed, search
+
+cdef inline bint max_out(Leg *L, u256 *m) noexcept nogil:
+    """Bound M on the leg's output; False when M >= 2**256 (no useful bound)."""
+    cdef u256 prod, q, r, one
+    u256_set_u64(&one, 1)
+    if L.kind == KIND_V2:
+        if u256_is_zero(&L.rout):
+            u256_set_u64(m, 0)
+        else:
+            u256_sub(m, &L.rout, &one)
+        return True
+    if L.zfo:  # ceil(lmax * sqrtP / 2**96)
+        if u256_mul(&prod, &L.lmax, &L.sqrt_p):
+            return False
+        u256_divmod(&q, &r, &prod, &Q96_U)
+    else:      # ceil(lmax * 2**96 / sqrtP)
+        if u256_mul(&prod, &L.lmax, &Q96_U):
+            return False
+        u256_divmod(&q, &r, &prod, &L.sqrt_p)
+    if not u256_is_zero(&r):
+        u256_add(&q, &q, &one)
+    m[0] = q
+    return True
+
+
+cdef inline bint rates(Cyc *c, double *big_a, double *big_b) noexcept nogil:
+    """The twin's ``_rates``, operation for operation; False when a leg is dry."""
+    cdef double a, b, fri, gm, s, ba = 1.0, bb = 0.0
+    cdef Leg *L
+    cdef int i
+    for i in range(c.nlegs):
+        L = &c.legs[i]
+        if L.kind == KIND_V2:
+            if u256_is_zero(&L.rin) or u256_is_zero(&L.rout):
+                return False
+            fri = cyc_u256_to_double(&L.rin)
+            gm = <double>L.gamma / 1e4
+            a = gm * (cyc_u256_to_double(&L.rout) / fri)
+            b = gm / fri
+        else:
+            if L.liq == 0 and not L.any_net:
+                return False
+            s = cyc_u256_to_double(&L.sqrt_p) / 79228162514264337593543950336.0
+            gm = <double>(PIPS - L.fee) / 1e6
+            if L.zfo:
+                a = gm * (s * s)
+                b = gm * s / u128_to_double(L.liq) if L.liq else CYC_INF
+            else:
+                a = gm / (s * s)
+                b = gm / (u128_to_double(L.liq) * s) if L.liq else CYC_INF
+        bb = bb + b * ba
+        ba = ba * a
+    big_a[0] = ba
+    big_b[0] = bb
+    return True
+
+
+cdef inline double u128_to_double(u128 v) noexcept nogil:
+    cdef u256 t
+    u256_set_u128(&t, v)
+    return cyc_u256_to_double(&t)
+
+
+cdef inline u128 seed_of(double big_a, double big_b, u128 cap) noexcept nogil:
+    cdef double xs = (sqrt(big_a) - 1.0) / big_b
+    cdef u128 x0
+    if xs != xs or xs < 1.0:
+        return 1
+    if xs >= ldexp(1.0, 126):
+        return cap
+    x0 = <u128>xs
+    return x0 if x0 < cap else cap
+
+
+cdef inline u128 frac(u128 w, u128 num) noexcept nogil:
+    return (w / MILLION) * num + (w % MILLION) * num / MILLION
+
+
+cdef inline bint s_pos(const u256 *p) noexcept nogil:
+    return not cyc_is_neg(p) and not u256_is_zero(p)
+
+
+cdef void bracket(Cyc *c, u128 s, u128 *lo_out, u128 *hi_out) noexcept nogil:
+    cdef u128 cap = c.cap, top = s, below = 0, above = 0, r, d, d0, nx, lft
+    cdef u256 ptop, pn
+    cdef int misses
+    ev(c, s, &ptop)
+    d0 = s >> SEED_SHIFT
+    if d0 < 1:
+        d0 = 1
+    r = s
+    d = d0
+    misses = 0
+    while r < cap:
+        nx = r + d if r + d <= cap else cap
+        ev(c, nx, &pn)
+        if cyc_sgt(&pn, &ptop):
+            below = top
+            top = nx
+            ptop = pn
+            above = 0
+            misses = 0
+        else:
+            if above == 0:
+                above = nx
+            misses += 1
+            if misses >= 2 and s_pos(&ptop):
+                break
+        r = nx
+        d = d * 2
+    if top == s:
+        lft = s
+        d = d0
+        misses = 0
+        while lft > 1:
+            nx = lft - d if lft > d else 1
+            ev(c, nx, &pn)
+            if cyc_sgt(&pn, &ptop):
+                above = top
+                top = nx
+                ptop = pn
+                below = 0
+                misses = 0
+            else:
+                if below == 0:
+                    below = nx
+                misses += 1
+                if misses >= 2 and s_pos(&ptop):
+                    break
+            lft = nx
+            d = d * 2
+    lo_out[0] = below if below else 1
+    hi_out[0] = above if above else cap
+
+
+cdef void golden(Cyc *c, u128 *pa, u128 *pb) noexcept nogil:
+    cdef u128 a = pa[0], b = pb[0], cc, dd
+    cdef u256 pc, pd
+    if b - a <= SCAN:
+        return
+    cc = a + frac(b - a, GOLD_LO)
+    dd = a + frac(b - a, GOLD_HI)
+    ev(c, cc, &pc)
+    ev(c, dd, &pd)
+    while b - a > SCAN:
+        if cyc_sgt(&pd, &pc):  # pc < pd: the maximum is in [c, b]
+            a = cc
+            cc = dd
+            pc = pd
+            dd = a + frac(b - a, GOLD_HI)
+            if dd <= cc:
+                dd = cc + 1
+            ev(c, dd, &pd)
+        else:
+            b = dd
+            dd = cc
+            pd = pc
+            cc = a + frac(b - a, GOLD_LO)
+            if cc >= dd:
+                cc = dd - 1
+            ev(c, cc, &pc)
+    pa[0] = a
+    pb[0] = b
+
+
+cdef void snap(Cyc *c) noexcept nogil:
+    cdef u128 x = c.bx, hi, lo, j, t, m
+    cdef u256 o = c.bo, ot, p
+    if u256_is_zero(&o) or x <= 1:
+        return
+    hi = x
+    lo = 0
+    j = 1
+    while True:
+        if j >= x:
+            lo = 0
+            break
+        t = x - j
+        out_at(c, t, &ot)
+        if u256_cmp(&ot, &o) < 0:
+            lo = t
+            break
+        hi = t
+        j = j * 2
+    while hi - lo > 1:
+        m = lo + (hi - lo) / 2
+        out_at(c, m, &ot)
+        if u256_cmp(&ot, &o) >= 0:
+            hi = m
+        else:
+            lo = m
+    if hi < x:
+        ev(c, hi, &p)
+
+
+cdef inline void part_at(Cyc *c, int k, u128 y, u256 *o) noexcept nogil:
+    cdef u256 yy
+    u256_set_u128(&yy, y)
+    chain_n(c, k, &yy, o)
+
+
+cdef u128 first_at_least(Cyc *c, int k, const u256 *m, u128 hint) noexcept nogil:
+    """The twin's ``first_at_least``: smallest y with part_k(y) >= m; 0 when none <= cap."""
+    cdef u128 lo, hi, j, t, mid
+    cdef u256 o
+    part_at(c, k, hint, &o)
+    if u256_cmp(&o, m) >= 0:
+        hi = hint
+        lo = 0
+        j = 1
+        while j < hint:
+            t = hint - j
+            part_at(c, k, t, &o)
+            if u256_cmp(&o, m) < 0:
+                lo = t
+                break
+            hi = t
+            j = j * 2
+    else:
+        lo = hint
+        hi = 0
+        j = 1
+        while True:
+            t = hint + j
+            if t > c.cap:
+                t = c.cap
+            part_at(c, k, t, &o)
+            if u256_cmp(&o, m) >= 0:
+                hi = t
+                break
+            if t == c.cap:
+                return 0
+            lo = t
+            j = j * 2
+    while hi - lo > 1:
+        mid = lo + (hi - lo) / 2
+        part_at(c, k, mid, &o)
+        if u256_cmp(&o, m) >= 0:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+cdef void polish(Cyc *c) noexcept nogil:
+    """The twin's ``polish``: walk the left edges of coarse intermediate amounts' steps."""
+    cdef int k, step, misses, si
+    cdef long it
+    cdef bint left_edge
+    cdef u128 x, hint, y
+    cdef u256 m0, m, o, one, before, p
+    u256_set_u64(&one, 1)
+    for k in range(1, c.nlegs):
+        x = c.bx
+        part_at(c, k, x, &m0)
+        if u256_is_zero(&m0):
+            continue
+        if x == 1:
+            left_edge = True
+        else:
+            part_at(c, k, x - 1, &o)
+            left_edge = u256_cmp(&o, &m0) < 0
+        if left_edge:
+            if x >= c.cap:
+                continue
+            part_at(c, k, x + 1, &o)
+            if u256_cmp(&o, &m0) > 0:
+                continue
+        for si in range(2):
+            step = 1 if si == 0 else -1
+            hint = c.bx
+            part_at(c, k, hint, &m)
+            misses = 0
+            for it in range(CLIMB_CAP):
+                if step > 0:
+                    u256_add(&m, &m, &one)
+                else:
+                    if u256_cmp(&m, &one) <= 0:
+                        break
+                    u256_sub(&m, &m, &one)
+                if misses >= POLISH:
+                    break
+                y = first_at_least(c, k, &m, hint)
+                if y == 0:
+                    break
+                before = c.bp
+                ev(c, y, &p)
+                if cyc_sgt(&c.bp, &before):
+                    misses = 0
+                else:
+                    misses += 1
+                hint = y
+
+
+cdef void climb(Cyc *c) noexcept nogil:
+    cdef long k
+    cdef u128 x
+    cdef u256 p, pn
+    for k in range(CLIMB_CAP):
+        x = c.bx
+        p = c.bp
+        if x < c.cap:
+            ev(c, x + 1, &pn)
+            if cyc_sgt(&pn, &p):
+                continue
+        if x > 1:
+            ev(c, x - 1, &pn)
+            if cyc_sgt(&pn, &p):
+                snap(c)
+                continue
+        break
+
+
+cdef int prepare(Cyc *c, const u256 *max_in, bint has_max, double *big_a,
+                 double *big_b) noexcept nogil:
+    """The twin's ``_optimize`` up to the search: 0 no profit, 1 enumerate, 2 search."""
+    cdef u256 m, one, lim
+    cdef u128 cap
+    u256_set_u64(&one, 1)
+    u256_set_u128(&lim, X_LIMIT)
+    if max_out(&c.legs[c.nlegs - 1], &m):
+        if u256_is_zero(&m):
+            return 0
+        u256_sub(&m, &m, &one)           # cap = M - 1
+    else:
+        m = lim
+    if has_max and u256_cmp(max_in, &m) < 0:
+        m = max_in[0]
+    if u256_cmp(&m, &lim) > 0:
+        m = lim
+    cap = u256_low128(&m)
+    if cap < 1:
+        return 0
+    if not rates(c, big_a, big_b) or big_a[0] <= 1.0 - RATE_MARGIN:
+        return 0
+    c.cap = cap
+    c.has_best = False
+    return 1 if cap <= ENUM_CAP else 2
+
+
+cdef bint run(Cyc *c, int mode, double big_a, double big_b, u128 pre) noexcept nogil:
+    """The rest of the twin's ``_optimize``; ``pre`` is optimal_two_pool's input (0: none)."""
+    cdef u128 x, a, b
+    cdef u256 p
+    if mode == 1:
+        x = 1
+        while x <= c.cap:
+            ev(c, x, &p)
+            x += 1
+    else:
+        if pre >= 1 and pre <= c.cap:
+            ev(c, pre, &p)
+        bracket(c, seed_of(big_a, big_b, c.cap), &a, &b)
+        golden(c, &a, &b)
+        x = a
+        while x <= b:
+            ev(c, x, &p)
+            x += 1
+        snap(c)
+        climb(c)
+        if c.nlegs > 1:
+            polish(c)
+            snap(c)
+            climb(c)
+    return s_pos(&c.bp)
+
+
+# ---------------------------------------------------------------- Python API
+
+cdef tuple result(Cyc *c, bint ok):
+    cdef u256 x
+    if not ok:
+        return NO_PROFIT
+    u256_set_u128(&x, c.bx)
+    return (arb_u256_to_long(&x), arb_u256_to_long(&c.bo), arb_u256_to_long(&c.bp))
+
+
+cdef tuple optimize_one(object legs, object max_in):
+    cdef Cyc c
+    cdef u256 mx
+    cdef bint has_max = max_in is not None
+    cdef bint ok
+    if has_max and not py_uint(max_in, &mx, 256):
+        _twin._uint(max_in, "max_in", (1 << 256) - 1)  # raises the twin's error
+        raise SystemError("kernel rejected max_in")
+    cdef int mode
+    cdef double big_a = 0.0, big_b = 0.0
+    cdef u128 pre = 0
+    cdef u256 t
+    if not isinstance(legs, (list, tuple)):
+        legs = tuple(legs)
+    parse_cycle(legs, &c)
+    try:
+        mode = prepare(&c, &mx, has_max, &big_a, &big_b)
+        if mode == 0:
+            return NO_PROFIT
+        if mode == 2 and c.nlegs == 2 and c.legs[0].kind == KIND_V2 and c.legs[1].kind == KIND_V2:
+            l0 = legs[0]
+            l1 = legs[1]
+            x0 = _optimal_two_pool(l0[1], l0[2], l0[3], l1[1], l1[2], l1[3])[0]
+            arb_long_to_u256(x0, &t)  # < 2**113
+            pre = u256_low128(&t)
+        with nogil:
+            ok = run(&c, mode, big_a, big_b, pre)
+        return result(&c, ok)
+    finally:
+        free_legs(&c)
+
+
+def cycle_output(legs, amount_in):
+    """Exact output of the cycle for ``amount_in`` of the start token (0 if a leg reverts)."""
+    cdef Cyc c
+    cdef u256 x, o
+    if not py_uint(amount_in, &x, 256):
+        _twin._uint(amount_in, "amount_in", (1 << 256) - 1)
+        raise SystemError("kernel rejected amount_in")
+    parse_cycle(legs, &c)
+    try:
+        chain(&c, &x, &o)
+        return arb_u256_to_long(&o)
+    finally:
+        free_legs(&c)
+
+
+def optimize_cycle(legs, max_in=None):
+    """The most profitable input of the cycle: ``(amount_in, amount_out, profit)``.
+
+    ``(0, 0, 0)`` when no input in ``[1, max_in]`` is profitable; see
+    :mod:`arbstream.cyext.cycles_py` for the guarantee.
+    """
+    return optimize_one(legs, max_in)
+
+
+def optimize_cycles(cycles):
+    """``optimize_cycle`` over many cycles (each a sequence of leg tuples)."""
+    cdef list out = []
+    for legs in cycles:
+        out.append(optimize_one(legs, None))
+    return out
