@@ -9,33 +9,18 @@ says which one is live. The API, the leg tuples and the optimality guarantee are
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING
 
-__all__ = ["IMPLEMENTATION", "cycle_output", "optimize_cycle", "optimize_cycles"]
+from arbstream.cyext.select import choose
 
-log = logging.getLogger(__name__)
+__all__ = ["IMPLEMENTATION", "cycle_output", "optimize_cycle", "optimize_cycles"]
 
 if TYPE_CHECKING:
     from arbstream.cyext.cycles_py import cycle_output, optimize_cycle, optimize_cycles
 
     IMPLEMENTATION: str
 else:
-    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
-        from arbstream.cyext import cycles_py as _impl
-
-        IMPLEMENTATION = "python"
-    else:
-        try:
-            from arbstream.cyext import _cycles as _impl
-
-            IMPLEMENTATION = "cython"
-        except ImportError as exc:
-            from arbstream.cyext import cycles_py as _impl
-
-            IMPLEMENTATION = "python"
-            log.warning("compiled arbstream.cyext._cycles unavailable (%s): using the twin", exc)
+    _impl, IMPLEMENTATION = choose("arbstream.cyext._cycles", "arbstream.cyext.cycles_py", __name__)
 
     cycle_output = _impl.cycle_output
     optimize_cycle = _impl.optimize_cycle

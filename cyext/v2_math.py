@@ -8,9 +8,9 @@ it was not built. Both give the same results and raise the same errors
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING
+
+from arbstream.cyext.select import choose
 
 __all__ = [
     "IMPLEMENTATION",
@@ -21,8 +21,6 @@ __all__ = [
     "optimal_two_pool",
     "optimal_two_pool_batch",
 ]
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from arbstream.cyext.v2_math_py import (
@@ -36,20 +34,9 @@ if TYPE_CHECKING:
 
     IMPLEMENTATION: str
 else:
-    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
-        from arbstream.cyext import v2_math_py as _impl
-
-        IMPLEMENTATION = "python"
-    else:
-        try:
-            from arbstream.cyext import _v2_math as _impl
-
-            IMPLEMENTATION = "cython"
-        except ImportError as exc:
-            from arbstream.cyext import v2_math_py as _impl
-
-            IMPLEMENTATION = "python"
-            log.warning("compiled arbstream.cyext._v2_math unavailable (%s): using the twin", exc)
+    _impl, IMPLEMENTATION = choose(
+        "arbstream.cyext._v2_math", "arbstream.cyext.v2_math_py", __name__
+    )
 
     get_amount_in = _impl.get_amount_in
     get_amount_out = _impl.get_amount_out

@@ -9,17 +9,15 @@ which one is live.
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING
+
+from arbstream.cyext.select import choose
 
 __all__ = [
     "IMPLEMENTATION",
     "mul_div",
     "mul_div_rounding_up",
 ]
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from arbstream.cyext.v3.full_math_py import (
@@ -29,22 +27,9 @@ if TYPE_CHECKING:
 
     IMPLEMENTATION: str
 else:
-    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
-        from arbstream.cyext.v3 import full_math_py as _impl
-
-        IMPLEMENTATION = "python"
-    else:
-        try:
-            from arbstream.cyext.v3 import _full_math as _impl
-
-            IMPLEMENTATION = "cython"
-        except ImportError as exc:
-            from arbstream.cyext.v3 import full_math_py as _impl
-
-            IMPLEMENTATION = "python"
-            log.warning(
-                "compiled arbstream.cyext.v3._full_math unavailable (%s): using the twin", exc
-            )
+    _impl, IMPLEMENTATION = choose(
+        "arbstream.cyext.v3._full_math", "arbstream.cyext.v3.full_math_py", __name__
+    )
 
     mul_div = _impl.mul_div
     mul_div_rounding_up = _impl.mul_div_rounding_up

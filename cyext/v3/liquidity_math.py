@@ -9,16 +9,14 @@ which one is live.
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING
+
+from arbstream.cyext.select import choose
 
 __all__ = [
     "IMPLEMENTATION",
     "add_delta",
 ]
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from arbstream.cyext.v3.liquidity_math_py import (
@@ -27,21 +25,8 @@ if TYPE_CHECKING:
 
     IMPLEMENTATION: str
 else:
-    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
-        from arbstream.cyext.v3 import liquidity_math_py as _impl
-
-        IMPLEMENTATION = "python"
-    else:
-        try:
-            from arbstream.cyext.v3 import _liquidity_math as _impl
-
-            IMPLEMENTATION = "cython"
-        except ImportError as exc:
-            from arbstream.cyext.v3 import liquidity_math_py as _impl
-
-            IMPLEMENTATION = "python"
-            log.warning(
-                "compiled arbstream.cyext.v3._liquidity_math unavailable (%s): using the twin", exc
-            )
+    _impl, IMPLEMENTATION = choose(
+        "arbstream.cyext.v3._liquidity_math", "arbstream.cyext.v3.liquidity_math_py", __name__
+    )
 
     add_delta = _impl.add_delta

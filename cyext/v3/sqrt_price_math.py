@@ -9,9 +9,9 @@ which one is live.
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING
+
+from arbstream.cyext.select import choose
 
 __all__ = [
     "IMPLEMENTATION",
@@ -24,8 +24,6 @@ __all__ = [
     "get_next_sqrt_price_from_input",
     "get_next_sqrt_price_from_output",
 ]
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from arbstream.cyext.v3.sqrt_price_math_py import (
@@ -41,22 +39,9 @@ if TYPE_CHECKING:
 
     IMPLEMENTATION: str
 else:
-    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
-        from arbstream.cyext.v3 import sqrt_price_math_py as _impl
-
-        IMPLEMENTATION = "python"
-    else:
-        try:
-            from arbstream.cyext.v3 import _sqrt_price_math as _impl
-
-            IMPLEMENTATION = "cython"
-        except ImportError as exc:
-            from arbstream.cyext.v3 import sqrt_price_math_py as _impl
-
-            IMPLEMENTATION = "python"
-            log.warning(
-                "compiled arbstream.cyext.v3._sqrt_price_math unavailable (%s): using the twin", exc
-            )
+    _impl, IMPLEMENTATION = choose(
+        "arbstream.cyext.v3._sqrt_price_math", "arbstream.cyext.v3.sqrt_price_math_py", __name__
+    )
 
     get_amount0_delta = _impl.get_amount0_delta
     get_amount0_delta_signed = _impl.get_amount0_delta_signed

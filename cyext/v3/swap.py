@@ -9,17 +9,15 @@ which one is live.
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING
+
+from arbstream.cyext.select import choose
 
 __all__ = [
     "IMPLEMENTATION",
     "PreparedPool",
     "swap",
 ]
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from arbstream.cyext.v3.swap_py import (
@@ -29,20 +27,9 @@ if TYPE_CHECKING:
 
     IMPLEMENTATION: str
 else:
-    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
-        from arbstream.cyext.v3 import swap_py as _impl
-
-        IMPLEMENTATION = "python"
-    else:
-        try:
-            from arbstream.cyext.v3 import _swap as _impl
-
-            IMPLEMENTATION = "cython"
-        except ImportError as exc:
-            from arbstream.cyext.v3 import swap_py as _impl
-
-            IMPLEMENTATION = "python"
-            log.warning("compiled arbstream.cyext.v3._swap unavailable (%s): using the twin", exc)
+    _impl, IMPLEMENTATION = choose(
+        "arbstream.cyext.v3._swap", "arbstream.cyext.v3.swap_py", __name__
+    )
 
     swap = _impl.swap
     PreparedPool = _impl.PreparedPool

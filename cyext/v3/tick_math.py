@@ -9,10 +9,9 @@ which one is live.
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import TYPE_CHECKING
 
+from arbstream.cyext.select import choose
 from arbstream.cyext.v3.tick_math_py import MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO, MIN_TICK
 
 __all__ = [
@@ -25,8 +24,6 @@ __all__ = [
     "get_tick_at_sqrt_ratio",
 ]
 
-log = logging.getLogger(__name__)
-
 if TYPE_CHECKING:
     from arbstream.cyext.v3.tick_math_py import (
         get_sqrt_ratio_at_tick,
@@ -35,22 +32,9 @@ if TYPE_CHECKING:
 
     IMPLEMENTATION: str
 else:
-    if os.environ.get("ARBSTREAM_NO_CYTHON") == "1":
-        from arbstream.cyext.v3 import tick_math_py as _impl
-
-        IMPLEMENTATION = "python"
-    else:
-        try:
-            from arbstream.cyext.v3 import _tick_math as _impl
-
-            IMPLEMENTATION = "cython"
-        except ImportError as exc:
-            from arbstream.cyext.v3 import tick_math_py as _impl
-
-            IMPLEMENTATION = "python"
-            log.warning(
-                "compiled arbstream.cyext.v3._tick_math unavailable (%s): using the twin", exc
-            )
+    _impl, IMPLEMENTATION = choose(
+        "arbstream.cyext.v3._tick_math", "arbstream.cyext.v3.tick_math_py", __name__
+    )
 
     get_sqrt_ratio_at_tick = _impl.get_sqrt_ratio_at_tick
     get_tick_at_sqrt_ratio = _impl.get_tick_at_sqrt_ratio
