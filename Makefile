@@ -23,7 +23,7 @@ arbstream/contracts/build/.stamp: node_modules/.package-lock.json scripts/compil
 
 contracts: arbstream/contracts/build/.stamp
 
-$(STAMP): $(VENV)/bin/python pyproject.toml setup.py $(wildcard cyext/*.pyx cyext/*.pxd cyext/*.h cyext/*/*.pyx cyext/*/*.pxd cyext/*/*.pxi cyext/*/*.h)
+$(STAMP): $(VENV)/bin/python pyproject.toml setup.py $(wildcard cyext/*.pyx cyext/*.pxd cyext/*.pxi cyext/*.h cyext/*/*.pyx cyext/*/*.pxd cyext/*/*.pxi cyext/*/*.h)
 	$(PIP) install -q -e '.[dev]'
 	touch $@
 
