@@ -72,76 +72,12 @@ cdef extern from *:
         u256_sub(r, &z, a);
     }
     static const double CYC_INF = __builtin_inf();
-    static inline uint64_t cyc_divq(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *r) {
-        uint64_t q, rem; /* requires hi < d */
-        __asm__("divq %4" : "=a"(q), "=d"(rem) : "a"(lo), "d"(hi), "rm"(d) : "cc");
-        *r = rem;
-        return q;
-    }
-    /* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out */
-    static inline uint64_t cyc_div3by2(uint64_t a2, uint64_t a1, uint64_t a0, uint64_t b1,
-                                       uint64_t b0, u128 *rem) {
-        uint64_t qhat, rhat;
-        if (a2 >= b1) qhat = ~(uint64_t)0;
-        else qhat = cyc_divq(a2, a1, b1, &rhat);
-        u128 p0 = (u128)qhat * b0;
-        u128 p1 = (u128)qhat * b1 + (uint64_t)(p0 >> 64);
-        u128 lo = ((u128)a1 << 64) | a0, tlo = (p1 << 64) | (uint64_t)p0;
-        i128 r2 = (i128)a2 - (i128)(uint64_t)(p1 >> 64) - (i128)(lo < tlo);
-        u128 r = lo - tlo, b = ((u128)b1 << 64) | b0;
-        while (r2 < 0) {
-            qhat--;
-            u128 n = r + b;
-            r2 += (n < r);
-            r = n;
-        }
-        *rem = r;
-        return qhat;
-    }
-    /* floor(u / v) for u = (u3 u2 u1 u0), 0 < v < 2^128, (u3 u2) < v (the quotient fits 128 bits) */
-    static inline u128 cyc_div256_128(const uint64_t u[4], u128 v) {
-        uint64_t v1 = (uint64_t)(v >> 64), v0 = (uint64_t)v, r;
-        if (v1 == 0) {
-            uint64_t q1 = cyc_divq(u[2], u[1], v0, &r);
-            uint64_t q0 = cyc_divq(r, u[0], v0, &r);
-            return ((u128)q1 << 64) | q0;
-        }
-        int s = __builtin_clzll(v1);
-        uint64_t b1 = v1, b0 = v0, n3 = u[3], n2 = u[2], n1 = u[1], n0 = u[0];
-        if (s) {
-            b1 = (v1 << s) | (v0 >> (64 - s)); b0 = v0 << s;
-            n3 = (u[3] << s) | (u[2] >> (64 - s)); n2 = (u[2] << s) | (u[1] >> (64 - s));
-            n1 = (u[1] << s) | (u[0] >> (64 - s)); n0 = u[0] << s;
-        }
-        u128 rem;
-        uint64_t q1 = cyc_div3by2(n3, n2, n1, b1, b0, &rem);
-        uint64_t q0 = cyc_div3by2((uint64_t)(rem >> 64), (uint64_t)rem, n0, b1, b0, &rem);
-        return ((u128)q1 << 64) | q0;
-    }
-    /* getAmountOut when amount and reserves are < 2^112 (no SafeMath revert is possible) */
-    static inline u128 cyc_v2_small(u128 a, u128 ri, u128 ro, uint64_t gamma) {
-        uint64_t d = V2_D;
-        v2_reduce_scale(&gamma, &d);
-        u128 wf = a * gamma, den = ri * d + wf;
-        /* num = wf * ro (< 2^238) as 4 limbs */
-        uint64_t w0 = (uint64_t)wf, w1 = (uint64_t)(wf >> 64), r0 = (uint64_t)ro, r1 = (uint64_t)(ro >> 64);
-        u128 p00 = (u128)w0 * r0, p01 = (u128)w0 * r1, p10 = (u128)w1 * r0, p11 = (u128)w1 * r1;
-        u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-        uint64_t u[4];
-        u[0] = (uint64_t)p00;
-        u[1] = (uint64_t)mid;
-        u128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-        u[2] = (uint64_t)hi;
-        u[3] = (uint64_t)(hi >> 64);
-        return cyc_div256_128(u, den);
-    }
     """
     double cyc_u256_to_double(const u256 *a) nogil
     bint cyc_is_neg(const u256 *a) nogil
     bint cyc_sgt(const u256 *a, const u256 *b) nogil
     void cyc_neg(u256 *r, const u256 *a) nogil
     double CYC_INF
-    u128 cyc_v2_small(u128 a, u128 ri, u128 ro, uint64_t gamma) nogil
 
 __all__ = ["cycle_output", "optimize_cycle", "optimize_cycles"]
 
@@ -184,7 +120,9 @@ cdef struct Leg:
     u128 rin128
     u128 rout128
     bint v2_live       # both reserves non-zero: the 112-bit fast path applies
-    uint64_t gamma
+    uint64_t gamma     # 10000 - fee_bps
+    uint64_t g_scaled  # gamma / d on the contract's scale (v2_reduce_scale)
+    uint64_t d_scaled
     u256 sqrt_p
     u256 limit
     u256 lmax          # liquidity + sum |nets| (bound on the in-range liquidity)
@@ -286,6 +224,9 @@ cdef int parse_leg(object leg, Leg *L) except -1:
                 and py_small(leg[3], 0, D - 1, &v)):
             return invalid(leg)
         L.gamma = <uint64_t>(D - v)
+        L.g_scaled = L.gamma
+        L.d_scaled = D
+        v2_reduce_scale(&L.g_scaled, &L.d_scaled)
         L.rin128 = u256_low128(&L.rin)
         L.rout128 = u256_low128(&L.rout)
         L.v2_live = L.rin128 != 0 and L.rout128 != 0
@@ -392,7 +333,7 @@ cdef inline bint leg_out(Leg *L, const u256 *ain, u256 *aout) noexcept nogil:
     if L.kind == KIND_V2:
         if L.v2_live and (ain.w[3] | ain.w[2] | (ain.w[1] >> 48)) == 0:
             # amount and reserves < 2**112: no SafeMath revert is possible, 3 divq in C
-            u256_set_u128(aout, cyc_v2_small(u256_low128(ain), L.rin128, L.rout128, L.gamma))
+            u256_set_u128(aout, v2_amount_out_112(u256_low128(ain), L.rin128, L.rout128, L.g_scaled, L.d_scaled))
             return not u256_is_zero(aout)
         if v2_amount_out(aout, ain, &L.rin, &L.rout, L.gamma) != V2_OK:
             return False

@@ -25,6 +25,10 @@ cdef extern from "u256.h" nogil:
     bint u256_mul(u256 *r, const u256 *a, const u256 *b)
     bint u256_mul_u64(u256 *r, const u256 *a, uint64_t b)
     void u256_divmod(u256 *q, u256 *r, const u256 *u, const u256 *v)
+    void v2_reduce_scale(uint64_t *gamma, uint64_t *d)
+    u128 v2_amount_out_112(u128 a, u128 ri, u128 ro, uint64_t gamma, uint64_t d)
+    bint u256_fits_112(const u256 *a)
+    u128 u256_div_by_u128(const uint64_t *u, u128 v)
     int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, const u256 *rout,
                       uint64_t gamma)
     int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, const u256 *rout,

@@ -178,6 +178,62 @@ static inline void u256_divmod(u256 *q, u256 *r, const u256 *u, const u256 *v) {
     if (r) *r = rr;
 }
 
+/* (hi:lo) / d, remainder in *r; requires hi < d (the quotient fits 64 bits) */
+static inline uint64_t u256_divq(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *r) {
+#if defined(__x86_64__)
+    uint64_t q, rem;
+    __asm__("divq %4" : "=a"(q), "=d"(rem) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+    *r = rem;
+    return q;
+#else
+    u128 n = ((u128)hi << 64) | lo;
+    *r = (uint64_t)(n % d);
+    return (uint64_t)(n / d);
+#endif
+}
+
+/* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out */
+static inline uint64_t u256_div3by2(uint64_t a2, uint64_t a1, uint64_t a0, uint64_t b1,
+                                    uint64_t b0, u128 *rem) {
+    uint64_t qhat, rhat;
+    if (a2 >= b1) qhat = ~(uint64_t)0;
+    else qhat = u256_divq(a2, a1, b1, &rhat);
+    u128 p0 = (u128)qhat * b0;
+    u128 p1 = (u128)qhat * b1 + (uint64_t)(p0 >> 64);
+    u128 lo = ((u128)a1 << 64) | a0, tlo = (p1 << 64) | (uint64_t)p0;
+    i128 r2 = (i128)a2 - (i128)(uint64_t)(p1 >> 64) - (i128)(lo < tlo);
+    u128 r = lo - tlo, b = ((u128)b1 << 64) | b0;
+    while (r2 < 0) {
+        qhat--;
+        u128 n = r + b;
+        r2 += (n < r);
+        r = n;
+    }
+    *rem = r;
+    return qhat;
+}
+
+/* floor(u / v) for u = (u3 u2 u1 u0), 0 < v < 2^128, (u3 u2) < v (the quotient fits 128 bits) */
+static inline u128 u256_div_by_u128(const uint64_t u[4], u128 v) {
+    uint64_t v1 = (uint64_t)(v >> 64), v0 = (uint64_t)v, r;
+    if (v1 == 0) {
+        uint64_t q1 = u256_divq(u[2], u[1], v0, &r);
+        uint64_t q0 = u256_divq(r, u[0], v0, &r);
+        return ((u128)q1 << 64) | q0;
+    }
+    int s = __builtin_clzll(v1);
+    uint64_t b1 = v1, b0 = v0, n3 = u[3], n2 = u[2], n1 = u[1], n0 = u[0];
+    if (s) {
+        b1 = (v1 << s) | (v0 >> (64 - s)); b0 = v0 << s;
+        n3 = (u[3] << s) | (u[2] >> (64 - s)); n2 = (u[2] << s) | (u[1] >> (64 - s));
+        n1 = (u[1] << s) | (u[0] >> (64 - s)); n0 = u[0] << s;
+    }
+    u128 rem;
+    uint64_t q1 = u256_div3by2(n3, n2, n1, b1, b0, &rem);
+    uint64_t q0 = u256_div3by2((uint64_t)(rem >> 64), (uint64_t)rem, n0, b1, b0, &rem);
+    return ((u128)q1 << 64) | q0;
+}
+
 /* Fees that are whole tenths of a percent use the contracts' own 1000 scale (Uniswap and
  * Sushi hard-code 997/1000), others the 10000 scale (PancakeSwap's 9975/10000): the floors
  * are the same either way, but SafeMath's overflow thresholds are those of the contract. */
@@ -188,6 +244,26 @@ static inline void v2_reduce_scale(uint64_t *gamma, uint64_t *d) {
     }
 }
 
+/* getAmountOut with the fee on the contract's scale (gamma / d, see v2_reduce_scale) when the
+ * amount and both reserves are < 2^112: no SafeMath revert is possible
+ * (a * gamma < 2^126, the numerator < 2^238, the denominator < 2^127), one 256/128 division. */
+static inline u128 v2_amount_out_112(u128 a, u128 ri, u128 ro, uint64_t gamma, uint64_t d) {
+    u128 wf = a * gamma, den = ri * d + wf;
+    /* num = wf * ro as 4 limbs */
+    uint64_t w0 = (uint64_t)wf, w1 = (uint64_t)(wf >> 64), r0 = (uint64_t)ro, r1 = (uint64_t)(ro >> 64);
+    u128 p00 = (u128)w0 * r0, p01 = (u128)w0 * r1, p10 = (u128)w1 * r0, p11 = (u128)w1 * r1;
+    u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
+    uint64_t u[4];
+    u[0] = (uint64_t)p00;
+    u[1] = (uint64_t)mid;
+    u128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    u[2] = (uint64_t)hi;
+    u[3] = (uint64_t)(hi >> 64);
+    return u256_div_by_u128(u, den);
+}
+
+static inline int u256_fits_112(const u256 *a) { return (a->w[3] | a->w[2] | (a->w[1] >> 48)) == 0; }
+
 /* UniswapV2Library.getAmountOut with gamma = 10000 - fee_bps (SafeMath order of checks). */
 static inline int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, const u256 *rout,
                                 uint64_t gamma) {
@@ -195,7 +271,11 @@ static inline int v2_amount_out(u256 *out, const u256 *ain, const u256 *rin, con
     if (u256_is_zero(rin) || u256_is_zero(rout)) return V2_INSUFFICIENT_LIQUIDITY;
     uint64_t d = V2_D;
     v2_reduce_scale(&gamma, &d);
-    /* fast path: every intermediate fits in 128 bits */
+    if (u256_fits_112(ain) && u256_fits_112(rin) && u256_fits_112(rout)) {
+        u256_set_u128(out, v2_amount_out_112(u256_low128(ain), u256_low128(rin), u256_low128(rout), gamma, d));
+        return V2_OK;
+    }
+    /* every intermediate fits in 128 bits */
     if (u256_fits_u128(ain) && u256_fits_u128(rin) && u256_fits_u128(rout)) {
         u128 a = u256_low128(ain), ri = u256_low128(rin), ro = u256_low128(rout);
         u128 wf, num, rd, den;

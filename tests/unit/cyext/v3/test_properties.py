@@ -239,22 +239,46 @@ def test_swap_properties(
     assert received == 0 or paid > 0
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-@given(pools(), st.booleans(), st.integers(1, 2**100))
-def test_exact_output_of_exact_input_costs_no_more(
-    state: V3PoolState, zero_for_one: bool, amount: int
-) -> None:
-    """Buying back exactly what an exact-input swap returned costs at most that input."""
-    r = state.swap(zero_for_one, amount)
-    received = -(r.amount1 if zero_for_one else r.amount0)
-    assume(received > 0)
-    back = state.swap(zero_for_one, -received)
-    paid = back.amount0 if zero_for_one else back.amount1
-    assert paid <= (r.amount0 if zero_for_one else r.amount1)
+def test_exact_output_can_cost_more_than_the_exact_input_that_gave_it() -> None:
+    """Buying back what an exact-input swap returned is not always cheaper: exact output rounds
+    its input and its fee up (per step). Hypothesis found these; twin and kernel agree, and the
+    twin is the EVM's (tests/integration/test_v3_pool_oracle.py), so this is the contract's
+    rounding, not ours. 5 in gives 1 out, but 1 out costs 6 (three steps); within one range,
+    32 in gives some out that costs 33."""
+    state = V3PoolState(
+        address="pool",
+        token0="t0",
+        token1="t1",
+        fee=100,
+        tick_spacing=60,
+        sqrt_price_x96=78_990_846_045_029_531_151_608_375_686,
+        tick=-60,
+        liquidity=17,
+        ticks=(-2880, -120, -60, 0, 60, 2880),
+        liquidity_net=(15, 1, 1, -15, -1, -1),
+        liquidity_gross=(15, 1, 1, 17, 1, 1),
+    )
+    r = state.swap(True, 5)
+    assert (r.amount0, r.amount1, r.ticks_crossed) == (5, -1, 2)
+    back = state.swap(True, -1)
+    assert (back.amount0, back.amount1, back.ticks_crossed) == (6, -1, 3)
+    state = V3PoolState(
+        address="pool",
+        token0="t0",
+        token1="t1",
+        fee=100,
+        tick_spacing=10,
+        sqrt_price_x96=79_267_784_519_130_042_428_790_663_799,
+        tick=10,
+        liquidity=110,
+        ticks=(0, 10, 4820),
+        liquidity_net=(112, -2, -110),
+        liquidity_gross=(112, 2, 110),
+    )
+    r = state.swap(False, 32)
+    assert r.amount1 == 32 and r.ticks_crossed == 0
+    back = state.swap(False, r.amount0)
+    assert back.amount1 == 33 and back.amount0 == r.amount0
 
 
 def test_next_initialized_tick_within_one_word() -> None:
