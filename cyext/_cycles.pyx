@@ -28,6 +28,7 @@ from arbstream.cyext import cycles_py as _twin
 from arbstream.cyext._v2_math import optimal_two_pool as _optimal_two_pool
 
 include "_u256.pxi"
+include "_v2_opt.pxi"
 
 cdef extern from "v3/v3math.h" nogil:
     enum:
@@ -140,6 +141,11 @@ cdef struct Leg:
 cdef struct Cyc:
     Leg legs[MAX_LEGS]
     int nlegs
+    bint all_v2        # every leg V2 with both reserves non-zero: the u128 chain applies
+    u128 v2_ri[MAX_LEGS]
+    u128 v2_ro[MAX_LEGS]
+    uint64_t v2_g[MAX_LEGS]
+    uint64_t v2_d[MAX_LEGS]
     u128 cap
     bint has_best
     u128 bx
@@ -299,7 +305,8 @@ cdef void free_legs(Cyc *c) noexcept:
 
 
 cdef int parse_cycle(object legs, Cyc *c) except -1:
-    cdef int k = 0
+    cdef int k = 0, i
+    cdef Leg *L
     c.nlegs = 0
     for leg in legs:
         if k >= MAX_LEGS:
@@ -321,6 +328,16 @@ cdef int parse_cycle(object legs, Cyc *c) except -1:
     if k == 0:
         _twin._legs(legs)
         raise SystemError("kernel rejected a cycle the twin accepts")
+    c.all_v2 = True
+    for i in range(k):
+        L = &c.legs[i]
+        if L.kind != KIND_V2 or not L.v2_live:
+            c.all_v2 = False
+            break
+        c.v2_ri[i] = L.rin128
+        c.v2_ro[i] = L.rout128
+        c.v2_g[i] = L.g_scaled
+        c.v2_d[i] = L.d_scaled
     return 0
 
 
@@ -359,6 +376,16 @@ cdef inline void chain_n(Cyc *c, int nlegs, const u256 *x, u256 *out) noexcept n
     """Output of the first ``nlegs`` legs."""
     cdef u256 a = x[0], b
     cdef int i
+    cdef u128 v
+    if c.all_v2 and u256_fits_112(x):
+        # amounts stay < 2**112 after the first leg (an output is below its reserve)
+        v = u256_low128(x)
+        i = 0
+        while i < nlegs and v != 0:
+            v = v2_amount_out_112(v, c.v2_ri[i], c.v2_ro[i], c.v2_g[i], c.v2_d[i])
+            i += 1
+        u256_set_u128(out, v)
+        return
     if u256_is_zero(&a):
         out[0] = a
         return
@@ -779,6 +806,7 @@ cdef tuple optimize_one(object legs, object max_in):
     cdef double big_a = 0.0, big_b = 0.0
     cdef u128 pre = 0
     cdef u256 t
+    cdef v2opt_cycle two
     if not isinstance(legs, (list, tuple)):
         legs = tuple(legs)
     parse_cycle(legs, &c)
@@ -787,11 +815,22 @@ cdef tuple optimize_one(object legs, object max_in):
         if mode == 0:
             return NO_PROFIT
         if mode == 2 and c.nlegs == 2 and c.legs[0].kind == KIND_V2 and c.legs[1].kind == KIND_V2:
-            l0 = legs[0]
-            l1 = legs[1]
-            x0 = _optimal_two_pool(l0[1], l0[2], l0[3], l1[1], l1[2], l1[3])[0]
-            arb_long_to_u256(x0, &t)  # < 2**113
-            pre = u256_low128(&t)
+            if c.legs[0].v2_live and c.legs[1].v2_live:
+                two.a1 = c.legs[0].rin
+                two.b1 = c.legs[0].rout
+                two.b2 = c.legs[1].rin
+                two.a2 = c.legs[1].rout
+                two.g1 = c.legs[0].gamma
+                two.g2 = c.legs[1].gamma
+                with nogil:
+                    if v2opt_optimal(&two):
+                        pre = two.bx
+            else:  # the twin's exception (a zero reserve)
+                l0 = legs[0]
+                l1 = legs[1]
+                x0 = _optimal_two_pool(l0[1], l0[2], l0[3], l1[1], l1[2], l1[3])[0]
+                arb_long_to_u256(x0, &t)  # < 2**113
+                pre = u256_low128(&t)
         with nogil:
             ok = run(&c, mode, big_a, big_b, pre)
         return result(&c, ok)

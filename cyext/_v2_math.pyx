@@ -3,8 +3,8 @@
 
 Same functions, results and exceptions as :mod:`arbstream.cyext.v2_math_py` (the oracle; its
 docstring has the maths). Python ints are converted to limbs once per call; every SafeMath
-``mul``/``add``/``sub`` and the division run in C. ``optimal_two_pool`` computes its closed
-form (products up to ~2^504) with Python ints, then evaluates every candidate input in C.
+``mul``/``add``/``sub`` and the division run in C. ``optimal_two_pool`` runs entirely in C
+(cyext/v2_opt.h: 512-bit closed form and bounds, exact integer square root, the search).
 """
 
 from libc.stdint cimport uint64_t
@@ -14,8 +14,6 @@ from cpython.long cimport (
     PyLong_FromUnsignedLongLong,
 )
 from cpython.object cimport PyObject
-
-from math import isqrt
 
 from arbstream.cyext.errors import (
     ADD_OVERFLOW,
@@ -44,8 +42,6 @@ __all__ = [
 
 cdef enum:
     D = 10000
-    ENUM_CAP = 2048
-    CLIMB_CAP = 256
     UINT112_BITS = 112
 
 cdef tuple NO_PROFIT = (0, 0, 0, 0)
@@ -195,95 +191,12 @@ def get_amount_out_batch(rows):
 
 # ---------------------------------------------------------------- two-pool cycle sizing
 
-cdef struct Cycle:
-    u256 a1
-    u256 b1
-    u256 b2
-    u256 a2
-    uint64_t g1
-    uint64_t g2
-    bint has_best
-    u128 bx
-    u128 bm
-    u128 bo
-    i128 bp
-
-
-cdef inline u128 cyc_mid(Cycle *c, u128 x) noexcept nogil:
-    # reserves are uint112 and x <= ~2^113: no revert is possible here
-    cdef u256 xx, out
-    u256_set_u128(&xx, x)
-    v2_amount_out(&out, &xx, &c.a1, &c.b1, c.g1)
-    return u256_low128(&out)
-
-
-cdef inline i128 cyc_eval(Cycle *c, u128 x, u128 *m, u128 *o) noexcept nogil:
-    """Profit of the cycle at x (>= 1), with its mid and output amounts."""
-    cdef u256 mm, out
-    m[0] = cyc_mid(c, x)
-    o[0] = 0
-    if m[0] != 0:
-        u256_set_u128(&mm, m[0])
-        v2_amount_out(&out, &mm, &c.b2, &c.a2, c.g2)
-        o[0] = u256_low128(&out)
-    return <i128>o[0] - <i128>x
-
-
-cdef inline void cyc_set(Cycle *c, u128 x, u128 m, u128 o, i128 p) noexcept nogil:
-    c.has_best = True
-    c.bx = x
-    c.bm = m
-    c.bo = o
-    c.bp = p
-
-
-cdef inline void cyc_consider_mid(Cycle *c, u128 x, u128 m) noexcept nogil:
-    """cyc_consider when mid(x) == m >= 1 is already known (x = x_min(m))."""
-    cdef u256 mm, out
-    u256_set_u128(&mm, m)
-    v2_amount_out(&out, &mm, &c.b2, &c.a2, c.g2)
-    cdef u128 o = u256_low128(&out)
-    cdef i128 p = <i128>o - <i128>x
-    if not c.has_best or p > c.bp or (p == c.bp and x < c.bx):
-        cyc_set(c, x, m, o, p)
-
-
-cdef inline void cyc_consider(Cycle *c, u128 x) noexcept nogil:
-    """Evaluate the cycle at x and keep it if best (ties: the smaller x)."""
-    cdef u128 m, o
-    cdef i128 p = cyc_eval(c, x, &m, &o)
-    if not c.has_best or p > c.bp or (p == c.bp and x < c.bx):
-        cyc_set(c, x, m, o, p)
-
-
-cdef inline void cyc_x_min(Cycle *c, u128 m, u256 *x) noexcept nogil:
-    """Smallest x with mid(x) >= m, for 1 <= m < b1: ceil(m D a1 / (g1 (b1 - m)))."""
-    cdef u256 t, num, diff, den, rem
-    u256_set_u128(&t, m)
-    u256_mul_u64(&t, &t, D)
-    u256_mul(&num, &t, &c.a1)
-    u256_set_u128(&t, m)
-    u256_sub(&diff, &c.b1, &t)
-    u256_mul_u64(&den, &diff, c.g1)
-    u256_divmod(x, &rem, &num, &den)
-    if not u256_is_zero(&rem):
-        u256_set_u64(&t, 1)
-        u256_add(x, x, &t)
-
-
-cdef inline u128 py_u128(object v) except? 0:
-    cdef u256 t
-    to_u256(v, &t, 256)
-    return u256_low128(&t)
+include "_v2_opt.pxi"
 
 
 cdef tuple _optimal(object ra1, object rb1, object f1, object rb2, object ra2, object f2):
-    cdef Cycle c
-    cdef u256 xm, cap256, hi256
-    cdef u128 x, m, m0, m_lo, m_hi, lo_x, hi_x
-    cdef i128 pe
-    cdef u128 o
-    cdef int k
+    """Validate and convert, then the whole search in C (cyext/v2_opt.h)."""
+    cdef v2opt_cycle c
     to_u256(ra1, &c.a1, UINT112_BITS)
     to_u256(rb1, &c.b1, UINT112_BITS)
     to_u256(rb2, &c.b2, UINT112_BITS)
@@ -292,70 +205,7 @@ cdef tuple _optimal(object ra1, object rb1, object f1, object rb2, object ra2, o
     c.g2 = gamma_of(f2)
     if u256_is_zero(&c.a1) or u256_is_zero(&c.b1) or u256_is_zero(&c.b2) or u256_is_zero(&c.a2):
         raise InsufficientLiquidity()
-    c.has_best = False
-    cdef object g1 = c.g1, g2 = c.g2
-    cdef object p = g1 * g2 * rb1 * ra2
-    cdef object q = D * D * ra1 * rb2
-    if p <= q:
-        return NO_PROFIT
-    cdef object r = g1 * (D * rb2 + g2 * rb1)
-    cdef object x0 = (isqrt(p * q) - q) // r
-    cdef u128 x0c = py_u128(x0)
-    u256_set_u128(&cap256, py_u128((p - q) // r + 1))
-    cdef u128 b1c = u256_low128(&c.b1)
-
-    if x0c >= 1:
-        cyc_consider(&c, x0c)
-    cyc_consider(&c, x0c + 1)
-    m0 = cyc_mid(&c, x0c if x0c >= 1 else 1)
-    for k in range(2):
-        m = m0 + <u128>k
-        if 1 <= m < b1c:
-            cyc_x_min(&c, m, &xm)
-            if u256_cmp(&xm, &cap256) <= 0:
-                cyc_consider(&c, u256_low128(&xm))
-
-    cdef object t = u128_to_long(<u128>c.bp) if c.bp > 0 else 1
-    cdef object bq = p - q - r * t
-    cdef object disc = bq * bq - 4 * r * t * q
-    if bq <= 0 or disc < 0:
-        return NO_PROFIT
-    cdef object sd = isqrt(disc)
-    lo_x = py_u128(max(1, (bq - sd - 1) // (2 * r)))
-    hi_x = py_u128(-(-(bq + sd + 1) // (2 * r)))
-    if hi_x < lo_x or hi_x - lo_x < ENUM_CAP:
-        x = lo_x
-        while x <= hi_x:
-            cyc_consider(&c, x)
-            x += 1
-    else:
-        m_lo = cyc_mid(&c, lo_x)
-        m_hi = cyc_mid(&c, hi_x)
-        if m_hi - m_lo < ENUM_CAP:
-            u256_set_u128(&hi256, hi_x)
-            m = m_lo if m_lo >= 1 else 1
-            while m <= m_hi:
-                cyc_x_min(&c, m, &xm)
-                if u256_cmp(&xm, &hi256) <= 0:
-                    x = u256_low128(&xm)
-                    if x >= lo_x:
-                        cyc_consider_mid(&c, x, m)
-                    else:
-                        cyc_consider(&c, lo_x)
-                m += 1
-        else:
-            for k in range(CLIMB_CAP):  # strict improvements: a handful of steps
-                x = c.bx
-                if x > 1:
-                    pe = cyc_eval(&c, x - 1, &m, &o)
-                    if pe > c.bp:
-                        cyc_set(&c, x - 1, m, o, pe)
-                        continue
-                pe = cyc_eval(&c, x + 1, &m, &o)
-                if pe <= c.bp:
-                    break
-                cyc_set(&c, x + 1, m, o, pe)
-    if c.bp <= 0:
+    if not v2opt_optimal(&c):
         return NO_PROFIT
     return (u128_to_long(c.bx), u128_to_long(c.bm), u128_to_long(c.bo),
             u128_to_long(<u128>c.bp))
@@ -387,3 +237,23 @@ def _u256_divmod(n, d):
         raise ZeroDivisionError("division by zero")
     u256_divmod(&q, &r, &un, &ud)
     return arb_u256_to_long(&q), arb_u256_to_long(&r)
+
+
+cdef extern from "v2_opt.h" nogil:
+    void v2opt_isqrt512(u256 *s, const uint64_t *n)
+
+
+def _isqrt512(n):
+    """Test hook: the C integer square root of a 512-bit n (math.isqrt)."""
+    cdef uint64_t limbs[8]
+    cdef u256 lo, hi, s
+    cdef int i
+    if not PyLong_Check(n) or n < 0 or n >> 512:
+        raise ValueError("expected an int in [0, 2**512)")
+    to_u256(n & ((1 << 256) - 1), &lo, 256)
+    to_u256(n >> 256, &hi, 256)
+    for i in range(4):
+        limbs[i] = lo.w[i]
+        limbs[i + 4] = hi.w[i]
+    v2opt_isqrt512(&s, limbs)
+    return arb_u256_to_long(&s)

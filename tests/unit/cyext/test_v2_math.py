@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -211,6 +212,22 @@ def test_kernel_matches_twin_any_input(a: int, rin: int, rout: int, fee: int) ->
 @given(n=extreme, d=extreme.filter(bool))
 def test_c_division_matches_python(n: int, d: int) -> None:
     assert kernel._u256_divmod(n, d) == divmod(n, d)
+
+
+@pytest.mark.parity
+@settings(max_examples=2000, deadline=None)
+@given(
+    n=st.one_of(
+        st.integers(0, 2**512 - 1),
+        st.integers(0, 512).map(lambda b: (1 << b) - 1),
+        st.integers(0, 512).map(lambda b: 1 << b),
+        st.integers(1, 2**256 - 1).map(lambda r: r * r),
+        st.integers(2, 2**256 - 1).map(lambda r: r * r - 1),
+    ).filter(lambda n: n < 2**512)
+)
+def test_c_isqrt512_matches_python(n: int) -> None:
+    """The exact root behind optimal_two_pool's closed form and bounds (cyext/v2_opt.h)."""
+    assert kernel._isqrt512(n) == math.isqrt(n)
 
 
 @settings(max_examples=300, deadline=None)
