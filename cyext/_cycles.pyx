@@ -211,12 +211,64 @@ cdef int invalid(object leg) except -1:
     raise SystemError(f"kernel rejected a leg the twin accepts: {leg!r}")
 
 
-cdef int parse_leg(object leg, Leg *L) except -1:
-    """Fill L from a leg tuple (L.ticks / L.nets malloc'ed: free with free_legs)."""
-    cdef long long v, prev
-    cdef Py_ssize_t i, n
+cdef class _TickArrays:
+    """A V3 leg's initialized ticks and nets as C arrays, validated once and shared by every
+    cycle of one batch call that passes the same tick and net tuples (one pool state)."""
+    cdef object ticks_obj, nets_obj   # held so their ids stay unique during the batch
+    cdef int32_t *ticks
+    cdef i128 *nets
+    cdef Py_ssize_t n
+    cdef u256 net_sum                 # sum of |net|
+    cdef bint any_net
+
+    def __dealloc__(self):
+        free(self.ticks)
+        free(self.nets)
+
+
+cdef _TickArrays tick_arrays(object ticks, object nets, int32_t spacing):
+    """Validated arrays of (ticks, nets) for ``spacing``; None when they are not valid."""
+    cdef _TickArrays t = _TickArrays.__new__(_TickArrays)
+    cdef Py_ssize_t i, n = len(<tuple>ticks)
+    cdef long long v, prev = -MAX_TICK - 1
     cdef i128 net
     cdef u128 mag
+    cdef u256 m
+    t.ticks_obj = ticks
+    t.nets_obj = nets
+    t.n = n
+    t.any_net = False
+    u256_set_u64(&t.net_sum, 0)
+    if len(<tuple>nets) != n:
+        return None
+    if n:
+        t.ticks = <int32_t *>malloc(n * sizeof(int32_t))
+        t.nets = <i128 *>malloc(n * sizeof(i128))
+        if t.ticks == NULL or t.nets == NULL:
+            raise MemoryError()
+    for i in range(n):
+        if not py_small((<tuple>ticks)[i], -MAX_TICK, MAX_TICK, &v):
+            return None
+        if v <= prev or v % spacing != 0:
+            return None
+        prev = v
+        t.ticks[i] = <int32_t>v
+        if not py_i128((<tuple>nets)[i], &net):
+            return None
+        t.nets[i] = net
+        if net != 0:
+            t.any_net = True
+        mag = <u128>net if net >= 0 else (<u128>0) - <u128>net
+        u256_set_u128(&m, mag)
+        u256_add(&t.net_sum, &t.net_sum, &m)
+    return t
+
+
+cdef int parse_leg(object leg, Leg *L, dict cache) except -1:
+    """Fill L from a leg tuple. A V3 leg's L.ticks / L.nets point into a _TickArrays held by
+    ``cache``, shared with every leg of the call that passes the same tick and net tuples."""
+    cdef _TickArrays arrays
+    cdef long long v
     cdef u256 t
     L.ticks = NULL
     L.nets = NULL
@@ -263,68 +315,35 @@ cdef int parse_leg(object leg, Leg *L) except -1:
     L.limit = LIMIT_LO if L.zfo else LIMIT_HI
     ticks = leg[6] if type(leg[6]) is tuple else tuple(leg[6])
     nets = leg[7] if type(leg[7]) is tuple else tuple(leg[7])
-    n = len(<tuple>ticks)
-    if len(<tuple>nets) != n:
-        return invalid(leg)
-    L.n = n
-    L.any_net = False
+    key = (id(ticks), id(nets), L.spacing)
+    arrays = cache.get(key)
+    if arrays is None:
+        arrays = tick_arrays(ticks, nets, L.spacing)
+        if arrays is None:
+            return invalid(leg)
+        cache[key] = arrays
+    L.ticks = arrays.ticks
+    L.nets = arrays.nets
+    L.n = arrays.n
+    L.any_net = arrays.any_net
     u256_set_u128(&L.lmax, L.liq)
-    if n:
-        L.ticks = <int32_t *>malloc(n * sizeof(int32_t))
-        L.nets = <i128 *>malloc(n * sizeof(i128))
-        if L.ticks == NULL or L.nets == NULL:
-            raise MemoryError()
-    prev = -MAX_TICK - 1
-    for i in range(n):
-        if not py_small((<tuple>ticks)[i], -MAX_TICK, MAX_TICK, &v):
-            return invalid(leg)
-        if v <= prev or v % L.spacing != 0:
-            return invalid(leg)
-        prev = v
-        L.ticks[i] = <int32_t>v
-        if not py_i128((<tuple>nets)[i], &net):
-            return invalid(leg)
-        L.nets[i] = net
-        if net != 0:
-            L.any_net = True
-        mag = <u128>net if net >= 0 else (<u128>0) - <u128>net
-        u256_set_u128(&t, mag)
-        u256_add(&L.lmax, &L.lmax, &t)
+    u256_add(&L.lmax, &L.lmax, &arrays.net_sum)
     return 0
 
 
-cdef void free_legs(Cyc *c) noexcept:
-    cdef int i
-    for i in range(c.nlegs):
-        if c.legs[i].ticks != NULL:
-            free(c.legs[i].ticks)
-            c.legs[i].ticks = NULL
-        if c.legs[i].nets != NULL:
-            free(c.legs[i].nets)
-            c.legs[i].nets = NULL
-
-
-cdef int parse_cycle(object legs, Cyc *c) except -1:
+cdef int parse_cycle(object legs, Cyc *c, dict cache) except -1:
+    """Fill c from the leg tuples; V3 tick arrays are kept alive by ``cache`` (see
+    tick_arrays), which must outlive every use of c."""
     cdef int k = 0, i
     cdef Leg *L
     c.nlegs = 0
     for leg in legs:
         if k >= MAX_LEGS:
-            free_legs(c)
             _twin._legs(legs)  # raises: more than 4 legs
             raise SystemError("kernel rejected a cycle the twin accepts")
-        c.nlegs = k + 1
-        try:
-            parse_leg(leg, &c.legs[k])
-        except BaseException:
-            c.nlegs = k  # this leg's arrays (if any) are freed below
-            if c.legs[k].ticks != NULL:
-                free(c.legs[k].ticks)
-            if c.legs[k].nets != NULL:
-                free(c.legs[k].nets)
-            free_legs(c)
-            raise
+        parse_leg(leg, &c.legs[k], cache)
         k += 1
+        c.nlegs = k
     if k == 0:
         _twin._legs(legs)
         raise SystemError("kernel rejected a cycle the twin accepts")
@@ -794,7 +813,7 @@ cdef tuple result(Cyc *c, bint ok):
     return (arb_u256_to_long(&x), arb_u256_to_long(&c.bo), arb_u256_to_long(&c.bp))
 
 
-cdef tuple optimize_one(object legs, object max_in):
+cdef tuple optimize_one(object legs, object max_in, dict cache):
     cdef Cyc c
     cdef u256 mx
     cdef bint has_max = max_in is not None
@@ -809,33 +828,30 @@ cdef tuple optimize_one(object legs, object max_in):
     cdef v2opt_cycle two
     if not isinstance(legs, (list, tuple)):
         legs = tuple(legs)
-    parse_cycle(legs, &c)
-    try:
-        mode = prepare(&c, &mx, has_max, &big_a, &big_b)
-        if mode == 0:
-            return NO_PROFIT
-        if mode == 2 and c.nlegs == 2 and c.legs[0].kind == KIND_V2 and c.legs[1].kind == KIND_V2:
-            if c.legs[0].v2_live and c.legs[1].v2_live:
-                two.a1 = c.legs[0].rin
-                two.b1 = c.legs[0].rout
-                two.b2 = c.legs[1].rin
-                two.a2 = c.legs[1].rout
-                two.g1 = c.legs[0].gamma
-                two.g2 = c.legs[1].gamma
-                with nogil:
-                    if v2opt_optimal(&two):
-                        pre = two.bx
-            else:  # the twin's exception (a zero reserve)
-                l0 = legs[0]
-                l1 = legs[1]
-                x0 = _optimal_two_pool(l0[1], l0[2], l0[3], l1[1], l1[2], l1[3])[0]
-                arb_long_to_u256(x0, &t)  # < 2**113
-                pre = u256_low128(&t)
-        with nogil:
-            ok = run(&c, mode, big_a, big_b, pre)
-        return result(&c, ok)
-    finally:
-        free_legs(&c)
+    parse_cycle(legs, &c, cache)
+    mode = prepare(&c, &mx, has_max, &big_a, &big_b)
+    if mode == 0:
+        return NO_PROFIT
+    if mode == 2 and c.nlegs == 2 and c.legs[0].kind == KIND_V2 and c.legs[1].kind == KIND_V2:
+        if c.legs[0].v2_live and c.legs[1].v2_live:
+            two.a1 = c.legs[0].rin
+            two.b1 = c.legs[0].rout
+            two.b2 = c.legs[1].rin
+            two.a2 = c.legs[1].rout
+            two.g1 = c.legs[0].gamma
+            two.g2 = c.legs[1].gamma
+            with nogil:
+                if v2opt_optimal(&two):
+                    pre = two.bx
+        else:  # the twin's exception (a zero reserve)
+            l0 = legs[0]
+            l1 = legs[1]
+            x0 = _optimal_two_pool(l0[1], l0[2], l0[3], l1[1], l1[2], l1[3])[0]
+            arb_long_to_u256(x0, &t)  # < 2**113
+            pre = u256_low128(&t)
+    with nogil:
+        ok = run(&c, mode, big_a, big_b, pre)
+    return result(&c, ok)
 
 
 def cycle_output(legs, amount_in):
@@ -845,12 +861,10 @@ def cycle_output(legs, amount_in):
     if not py_uint(amount_in, &x, 256):
         _twin._uint(amount_in, "amount_in", (1 << 256) - 1)
         raise SystemError("kernel rejected amount_in")
-    parse_cycle(legs, &c)
-    try:
-        chain(&c, &x, &o)
-        return arb_u256_to_long(&o)
-    finally:
-        free_legs(&c)
+    cdef dict cache = {}
+    parse_cycle(legs, &c, cache)
+    chain(&c, &x, &o)
+    return arb_u256_to_long(&o)
 
 
 def optimize_cycle(legs, max_in=None):
@@ -859,12 +873,17 @@ def optimize_cycle(legs, max_in=None):
     ``(0, 0, 0)`` when no input in ``[1, max_in]`` is profitable; see
     :mod:`arbstream.cyext.cycles_py` for the guarantee.
     """
-    return optimize_one(legs, max_in)
+    return optimize_one(legs, max_in, {})
 
 
 def optimize_cycles(cycles):
-    """``optimize_cycle`` over many cycles (each a sequence of leg tuples)."""
+    """``optimize_cycle`` over many cycles (each a sequence of leg tuples).
+
+    V3 legs that pass the same ``ticks`` and ``liquidity_nets`` tuple objects (one pool state
+    shared by the cycles through that pool) have them validated and converted once per call.
+    """
     cdef list out = []
+    cdef dict cache = {}
     for legs in cycles:
-        out.append(optimize_one(legs, None))
+        out.append(optimize_one(legs, None, cache))
     return out

@@ -556,3 +556,26 @@ def test_batch_equals_per_cycle(impl: ModuleType) -> None:
         impl.optimize_cycle(legs) for legs in batch[:5]
     ]
     assert impl.optimize_cycles([]) == []
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_batch_sharing_one_v3_pool_state(impl: ModuleType) -> None:
+    """Cycles through one V3 pool share its leg tuple (the kernel converts its ticks once per
+    call); the same ticks with another spacing, or as lists, are separate pool data."""
+    rng = random.Random(7)
+    shared = big_v3(rng, 2000.0, True)
+    batch = [[shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(12)]
+    as_lists = (*shared[:6], list(shared[6]), list(shared[7]), shared[8])
+    batch += [[as_lists, legs[1]] for legs in batch[:3]]
+    results = impl.optimize_cycles(batch)
+    assert results == [impl.optimize_cycle(legs) for legs in batch]
+    assert results == [twin.optimize_cycle(legs) for legs in batch]
+    assert any(r[2] > 0 for r in results)
+    # one bad tick (not a multiple of the spacing) in a shared state fails every cycle's way in
+    bad = (*shared[:5], 7, shared[6], shared[7], shared[8])
+    with pytest.raises(ValueError, match="multiples of 7") as kernel_exc:
+        impl.optimize_cycles([batch[0], [bad, batch[0][1]]])
+    with pytest.raises(ValueError) as twin_exc:
+        twin.optimize_cycles([batch[0], [bad, batch[0][1]]])
+    assert type(kernel_exc.value) is type(twin_exc.value)
+    assert str(kernel_exc.value) == str(twin_exc.value)
