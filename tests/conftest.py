@@ -4,6 +4,10 @@
   market deployed (two Uniswap V2 DEXes, tokens, FlashArb) - the same stack the demo uses.
 - ``unique``: a unique suffix for topics, consumer groups, app ids and databases, so
   tests sharing the broker never see each other's records.
+
+Hypothesis: ``ARBSTREAM_HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) derandomizes the
+property tests, so CI runs the same examples on every clone and a red run reproduces;
+local runs draw new examples each time and keep exploring.
 """
 
 from __future__ import annotations
@@ -15,11 +19,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from arbstream.config import Settings, TopicsConfig
 from arbstream.runtime.stack import LocalStack
 
 _counter = itertools.count()
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("ARBSTREAM_HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture
