@@ -511,6 +511,11 @@ cdef inline u128 seed_of(double big_a, double big_b, u128 cap) noexcept nogil:
 
 
 cdef inline u128 frac(u128 w, u128 num) noexcept nogil:
+    cdef uint64_t w64, n64
+    if (w >> 64) == 0:  # 64-bit division by the constant: a multiply, not a libgcc call
+        w64 = <uint64_t>w
+        n64 = <uint64_t>num
+        return <u128>((w64 / 1000000) * n64 + (w64 % 1000000) * n64 / 1000000)
     return (w / MILLION) * num + (w % MILLION) * num / MILLION
 
 
