@@ -55,18 +55,12 @@ cdef tuple NO_PROFIT = (0, 0, 0, 0)
 
 cdef inline int to_u256(object v, u256 *r, int bits) except -1:
     """Range-checked Python int -> limbs (``bits`` is 256 or 112)."""
-    cdef size_t nbits
-    if not PyLong_Check(v):
-        raise TypeError(f"expected int, got {type(v).__name__}")
-    if _PyLong_Sign(v) < 0:
-        raise UintRangeError(v, bits)
-    nbits = _PyLong_NumBits(v)
-    if nbits <= 64:
-        u256_set_u64(r, PyLong_AsUnsignedLongLong(v))
+    cdef int code = arb_py_uint(v, r, bits)
+    if code == ARB_UINT_OK:
         return 0
-    if nbits > <size_t>bits:
-        raise UintRangeError(v, bits)
-    return arb_long_to_u256(v, r)
+    if code == ARB_UINT_TYPE:
+        raise TypeError(f"expected int, got {type(v).__name__}")
+    raise UintRangeError(v, bits)
 
 
 cdef inline uint64_t gamma_of(object fee_bps) except 0:

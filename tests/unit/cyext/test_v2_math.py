@@ -401,3 +401,60 @@ def test_quote_batch_is_the_single_quotes_with_reverts_as_none(
             expected.append(None)
     assert kernel.get_amount_out_batch(rows) == expected
     assert twin.get_amount_out_batch(rows) == expected
+
+
+# ---------------------------------------------------------------- Python int <-> uint256
+
+# every boundary of the 30-bit digits of CPython ints and of the 64-bit limbs of u256.h
+BOUNDARIES = sorted(
+    {0, 1, 2**30 - 1, 2**30, 2**60, 2**64 - 1, 2**64, 2**90, 2**112 - 1, 2**128, 2**255, U256}
+    | {
+        v
+        for b in (30, 60, 64, 90, 112, 120, 128, 150, 180, 192, 210, 240, 250, 256)
+        for v in (2**b - 1, 2**b, 2**b + 1)
+        if v <= U256
+    }
+)
+
+
+def random_bit_length() -> st.SearchStrategy[int]:
+    return st.integers(0, 256).flatmap(lambda b: st.integers(2 ** (b - 1) if b else 0, 2**b - 1))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("v", BOUNDARIES)
+def test_int_conversion_round_trips_at_boundaries(v: int) -> None:
+    assert kernel._u256_divmod(v, 1) == (v, 0)
+    assert kernel._u256_divmod(v, U256) == divmod(v, U256)
+    for rin, rout in [(1, 1), (v, v), (v, 1), (1, v), (v or 1, U256), (U112, v)]:
+        same("get_amount_out", v, rin, rout, 30)
+        same("get_amount_out", v, rin, rout, 25)
+        same("get_amount_in", v, rin, rout, 30)
+    if 0 < v < 2**120:  # fee 0 (1000/1000): out = 1000 v (v + 7) // (1000 (7 + v)) = v
+        assert kernel.get_amount_out(v, 7, v + 7, 0) == v
+
+
+@pytest.mark.parity
+@settings(max_examples=2_000, deadline=None)
+@given(v=random_bit_length(), w=random_bit_length())
+def test_int_conversion_round_trips_at_random_bit_lengths(v: int, w: int) -> None:
+    assert kernel._u256_divmod(v, 1) == (v, 0)
+    if w:
+        assert kernel._u256_divmod(v, w) == divmod(v, w)
+    same("get_amount_out", v, w, v, 30)
+    same("get_amount_in", w, v, w | 1, 25)
+
+
+class _Int(int):
+    """An int subclass (same digit layout): accepted like an int, by kernel and twin."""
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("v", [1, 2**64, 2**200, U256])
+def test_int_conversion_of_int_subclasses_and_out_of_range(v: int) -> None:
+    assert kernel._u256_divmod(_Int(v), 1) == (v, 0)
+    same("get_amount_out", _Int(v), _Int(v), True, 30)
+    for bad in (-v, v + U256 + 1, -(2**300), 2**300):
+        same("get_amount_out", bad, 1, 1, 30)
+        same("get_amount_out", 1, bad, 1, 30)
+        assert same("get_amount_out", 1, 1, bad, 30)[0] is UintRangeError
