@@ -10,10 +10,12 @@ form (products up to ~2^504) with Python ints, then evaluates every candidate in
 from libc.stdint cimport uint64_t
 from cpython.long cimport (
     PyLong_AsLongLongAndOverflow,
-    PyLong_AsUnsignedLongLong,
     PyLong_FromUnsignedLongLong,
 )
+from cpython.list cimport PyList_New
 from cpython.object cimport PyObject
+from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
+from cpython.tuple cimport PyTuple_GET_SIZE
 
 from math import isqrt
 
@@ -162,29 +164,82 @@ def get_amounts_out(amount_in, reserves):
     return amounts
 
 
+cdef extern from "Python.h":
+    # borrowed references / a stolen one, without Cython's reference counting
+    PyObject *PyTuple_GET_ITEM_B "PyTuple_GET_ITEM"(object t, Py_ssize_t i)
+    PyObject *PySequence_Fast_GET_ITEM_B "PySequence_Fast_GET_ITEM"(object s, Py_ssize_t i)
+    void PyList_SET_ITEM_S "PyList_SET_ITEM"(object lst, Py_ssize_t i, PyObject *o)
+    PyObject *arb_u256_to_long_N "arb_u256_to_long"(const u256 *a) except NULL
+
+
+cdef struct FeeCache:
+    PyObject *fee       # the last fee object seen, a reference owned by the cache
+    uint64_t gamma
+
+
+cdef inline PyObject *quote_row(object row, FeeCache *fc) except NULL:
+    """One row of get_amount_out_batch: a new reference to the output int, or to None."""
+    cdef u256 a, ri, ro, out
+    cdef uint64_t g
+    cdef int code
+    cdef PyObject *f
+    if type(row) is tuple and PyTuple_GET_SIZE(row) == 4:
+        to_u256(<object>PyTuple_GET_ITEM_B(row, 0), &a, 256)
+        to_u256(<object>PyTuple_GET_ITEM_B(row, 1), &ri, 256)
+        to_u256(<object>PyTuple_GET_ITEM_B(row, 2), &ro, 256)
+        f = PyTuple_GET_ITEM_B(row, 3)
+    else:
+        amount_in, reserve_in, reserve_out, fee_bps = row
+        to_u256(amount_in, &a, 256)
+        to_u256(reserve_in, &ri, 256)
+        to_u256(reserve_out, &ro, 256)
+        f = <PyObject *>fee_bps
+    # ints are immutable: the same fee object as the last row has the same gamma
+    if f == fc.fee:
+        g = fc.gamma
+    else:
+        g = gamma_of(<object>f)
+        Py_INCREF(<object>f)  # held: its address cannot be reused by another object
+        Py_XDECREF(fc.fee)
+        fc.fee = f
+        fc.gamma = g
+    code = v2_amount_out(&out, &a, &ri, &ro, g)
+    if code != V2_OK:
+        Py_INCREF(None)
+        return <PyObject *>None
+    return arb_u256_to_long_N(&out)
+
+
 def get_amount_out_batch(rows):
     """``get_amount_out`` for many ``(amount_in, reserve_in, reserve_out, fee_bps)`` rows.
 
     Errors as data: a row that would revert on-chain yields ``None``; bad argument types or
     ranges raise as in the single call. The loop and the arithmetic run in C.
     """
-    cdef u256 a, ri, ro, out
-    cdef uint64_t g
-    cdef int code
-    cdef list result = []
-    for amount_in, reserve_in, reserve_out, fee_bps in rows:
-        to_u256(amount_in, &a, 256)
-        to_u256(reserve_in, &ri, 256)
-        to_u256(reserve_out, &ro, 256)
-        g = gamma_of(fee_bps)
-        code = v2_amount_out(&out, &a, &ri, &ro, g)
-        if code != V2_OK:
-            result.append(None)
-        elif out.w[1] == 0 and out.w[2] == 0 and out.w[3] == 0:
-            result.append(<object>PyLong_FromUnsignedLongLong(out.w[0]))
-        else:
-            result.append(arb_u256_to_long(&out))
-    return result
+    cdef FeeCache fc
+    cdef Py_ssize_t i, n
+    cdef list result
+    cdef object value
+    fc.fee = NULL
+    fc.gamma = 0
+    try:
+        if type(rows) is list or type(rows) is tuple:
+            n = len(rows)
+            result = PyList_New(n)  # NULL items until set; freed cleanly on an error
+            for i in range(n):
+                # rows cannot change meanwhile: nothing below runs Python code but to raise
+                PyList_SET_ITEM_S(
+                    result, i, quote_row(<object>PySequence_Fast_GET_ITEM_B(rows, i), &fc)
+                )
+            return result
+        result = []
+        for row in rows:
+            value = <object>quote_row(row, &fc)  # takes a reference of its own
+            Py_DECREF(value)  # drop quote_row's
+            result.append(value)
+        return result
+    finally:
+        Py_XDECREF(fc.fee)
 
 
 # ---------------------------------------------------------------- two-pool cycle sizing

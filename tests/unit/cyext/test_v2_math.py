@@ -458,3 +458,66 @@ def test_int_conversion_of_int_subclasses_and_out_of_range(v: int) -> None:
         same("get_amount_out", bad, 1, 1, 30)
         same("get_amount_out", 1, bad, 1, 30)
         assert same("get_amount_out", 1, 1, bad, 30)[0] is UintRangeError
+
+
+# ---------------------------------------------------------------- batch API: row forms
+
+
+def batch_outcome(impl: ModuleType, rows: Any) -> tuple[Any, Any]:
+    try:
+        return ("ok", impl.get_amount_out_batch(rows))
+    except (PricingInputError, TypeError, ValueError) as exc:
+        return (type(exc), None)
+
+
+@pytest.mark.parity
+@settings(max_examples=500, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(extreme, extreme, extreme, st.sampled_from([0, 5, 25, 30, 100, 9_999])),
+        max_size=12,
+    ),
+    form=st.sampled_from(["list", "tuple", "lists", "generator"]),
+)
+def test_quote_batch_row_forms(rows: list[tuple[int, int, int, int]], form: str) -> None:
+    def shaped() -> Any:
+        if form == "tuple":
+            return tuple(rows)
+        if form == "lists":
+            return [list(r) for r in rows]
+        if form == "generator":
+            return (r for r in rows)
+        return list(rows)
+
+    got = batch_outcome(kernel, shaped())
+    assert got == batch_outcome(twin, shaped())
+    singles = [outcome(twin.get_amount_out, *r) for r in rows]
+    assert got[1] == [value if kind == "ok" else None for kind, value in singles]
+
+
+@pytest.mark.parity
+def test_quote_batch_fees_and_bad_rows() -> None:
+    big = 10**30  # fee objects equal in value but distinct, and alternating fees
+    rows: list[Any] = [(10**18, 10**21, 10**22, f) for f in (30, 25, (big + 30) - big, 30, True)]
+    assert kernel.get_amount_out_batch(rows) == twin.get_amount_out_batch(rows)
+    assert kernel.get_amount_out_batch(rows)[0] == kernel.get_amount_out_batch(rows)[2]
+    assert kernel.get_amount_out_batch([]) == [] == kernel.get_amount_out_batch(iter([]))
+    for bad in [
+        (1, 1, 1, 10_000),
+        (1, 1, 1, -1),
+        (1, 1, 1, 30.0),
+        (1, 1, 1, None),
+        (1.0, 1, 1, 30),
+        (1, -1, 1, 30),
+        (1, 1, 2**256, 30),
+        (1, 1, 1),
+        (1, 1, 1, 30, 0),
+        5,
+    ]:
+        for good_first in ([], rows[:2]):
+            batch: list[Any] = [*good_first, bad, rows[0]]
+            want = batch_outcome(twin, batch)
+            assert want[0] != "ok"
+            assert batch_outcome(kernel, batch) == want, bad
+            assert batch_outcome(kernel, tuple(batch)) == want
+            assert batch_outcome(kernel, iter(batch)) == want
