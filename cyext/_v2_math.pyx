@@ -436,3 +436,17 @@ def _u256_divmod(n, d):
         raise ZeroDivisionError("division by zero")
     u256_divmod(&q, &r, &un, &ud)
     return arb_u256_to_long(&q), arb_u256_to_long(&r)
+
+
+def _u256_div_by_u128(n, d):
+    """Test hook: the C 256/128 division of the 112-bit quote, floor(n / d) for
+    0 < d < 2**128 and n < d * 2**128 (the quotient fits 128 bits)."""
+    cdef u256 un, ud, q
+    to_u256(n, &un, 256)
+    to_u256(d, &ud, 128)
+    if u256_is_zero(&ud):
+        raise ZeroDivisionError("division by zero")
+    if (n >> 128) >= d:
+        raise OverflowError("quotient does not fit in 128 bits")
+    u256_set_u128(&q, u256_div_by_u128(un.w, u256_low128(&ud)))
+    return arb_u256_to_long(&q)

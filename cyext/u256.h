@@ -192,24 +192,31 @@ static inline uint64_t u256_divq(uint64_t hi, uint64_t lo, uint64_t d, uint64_t 
 #endif
 }
 
-/* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out */
+/* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out.
+ * qhat = min((a2 a1) / b1, 2^64 - 1) is at most 2 too large (Knuth, TAOCP 4.3.1 B) and, the
+ * divisor having two digits, too large exactly when qhat b0 > (rhat a0) with
+ * rhat = (a2 a1) - qhat b1; both corrections are computed without branches (data-dependent
+ * branches here cost more than the arithmetic: they serialize consecutive quotes). */
 static inline uint64_t u256_div3by2(uint64_t a2, uint64_t a1, uint64_t a0, uint64_t b1,
                                     uint64_t b0, u128 *rem) {
-    uint64_t qhat, rhat;
-    if (a2 >= b1) qhat = ~(uint64_t)0;
-    else qhat = u256_divq(a2, a1, b1, &rhat);
-    u128 p0 = (u128)qhat * b0;
-    u128 p1 = (u128)qhat * b1 + (uint64_t)(p0 >> 64);
-    u128 lo = ((u128)a1 << 64) | a0, tlo = (p1 << 64) | (uint64_t)p0;
-    i128 r2 = (i128)a2 - (i128)(uint64_t)(p1 >> 64) - (i128)(lo < tlo);
-    u128 r = lo - tlo, b = ((u128)b1 << 64) | b0;
-    while (r2 < 0) {
-        qhat--;
-        u128 n = r + b;
-        r2 += (n < r);
-        r = n;
+    uint64_t qhat, rhat, big;
+    if (a2 >= b1) { /* a2 == b1: qhat = 2^64 - 1, rhat = a1 + b1, which may reach 2^64 */
+        u128 t = (u128)a1 + b1;
+        qhat = ~(uint64_t)0;
+        rhat = (uint64_t)t;
+        big = (uint64_t)(t >> 64);
+    } else {
+        qhat = u256_divq(a2, a1, b1, &rhat);
+        big = 0;
     }
-    *rem = r;
+    /* rhat >= 2^64 means (rhat a0) >= 2^128 > qhat b0: never too large */
+    u128 p = (u128)qhat * b0;
+    uint64_t c1 = !big & (p > (((u128)rhat << 64) | a0));
+    u128 t2 = (u128)rhat + b1; /* rhat of qhat - 1 */
+    uint64_t c2 = c1 & !(uint64_t)(t2 >> 64) & ((p - b0) > (((u128)(uint64_t)t2 << 64) | a0));
+    qhat -= c1 + c2;
+    /* the remainder is < (b1 b0) < 2^128: exact modulo 2^128 */
+    *rem = (((u128)a1 << 64) | a0) - (u128)qhat * (((u128)b1 << 64) | b0);
     return qhat;
 }
 

@@ -213,6 +213,37 @@ def test_c_division_matches_python(n: int, d: int) -> None:
     assert kernel._u256_divmod(n, d) == divmod(n, d)
 
 
+# 64-bit words that exercise the corrections of a 3-by-2 digit division
+words = st.one_of(
+    st.sampled_from([0, 1, 2, 2**63 - 1, 2**63, 2**63 + 1, 2**64 - 2, 2**64 - 1]),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 63).map(lambda k: 2**k),
+    st.integers(0, 63).map(lambda k: 2**64 - 2**k),
+)
+
+
+@st.composite
+def div_by_u128_cases(draw: st.DrawFn) -> tuple[int, int]:
+    d = draw(words) << 64 | draw(words) if draw(st.booleans()) else draw(words)
+    d = d or 1
+    if draw(st.booleans()):  # n = q d + r: quotients and remainders at the edges
+        q = draw(words) << 64 | draw(words)
+        r = draw(st.one_of(st.just(d - 1), st.just(0), st.integers(0, d - 1)))
+        n = q * d + r
+    else:  # the top half of n right below d (the qhat = 2^64 - 1 case of the division)
+        n = (d - draw(st.integers(1, 3)) % d) << 128 | draw(words) << 64 | draw(words)
+    assume(n <= U256 and n >> 128 < d)
+    return n, d
+
+
+@pytest.mark.parity
+@settings(max_examples=5_000, deadline=None)
+@given(case=div_by_u128_cases())
+def test_c_256_by_128_division_matches_python(case: tuple[int, int]) -> None:
+    n, d = case
+    assert kernel._u256_div_by_u128(n, d) == n // d
+
+
 @settings(max_examples=300, deadline=None)
 @given(a=amounts, rin=reserves, rout=reserves)
 def test_30_bps_is_uniswap_997_over_1000(a: int, rin: int, rout: int) -> None:
