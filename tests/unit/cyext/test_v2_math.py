@@ -23,6 +23,13 @@ from arbstream.cyext import v2_math_py as twin
 from arbstream.cyext.errors import (
     ADD_OVERFLOW,
     MUL_OVERFLOW,
+    STATUS_ADD_OVERFLOW,
+    STATUS_DIVISION_BY_ZERO,
+    STATUS_INSUFFICIENT_INPUT_AMOUNT,
+    STATUS_INSUFFICIENT_LIQUIDITY,
+    STATUS_MUL_OVERFLOW,
+    STATUS_OK,
+    STATUS_SUB_UNDERFLOW,
     SUB_UNDERFLOW,
     DivisionByZero,
     FeeError,
@@ -34,6 +41,8 @@ from arbstream.cyext.errors import (
     PricingError,
     PricingInputError,
     UintRangeError,
+    status_error,
+    status_of,
 )
 from arbstream.errors import ArbstreamError
 
@@ -43,6 +52,7 @@ U112 = 2**112 - 1
 D = 10_000
 FEES = (30, 25, 5)
 IMPLS = [pytest.param(kernel, id="cython"), pytest.param(twin, id="python")]
+IMPLS_MODULES = (kernel, twin)
 
 reserves = st.integers(1, U112)
 amounts = st.integers(1, 2**112)
@@ -552,3 +562,175 @@ def test_quote_batch_fees_and_bad_rows() -> None:
             assert batch_outcome(kernel, batch) == want, bad
             assert batch_outcome(kernel, tuple(batch)) == want
             assert batch_outcome(kernel, iter(batch)) == want
+
+
+# ---------------------------------------------------------------- packed uint256 columns
+
+
+def packed_outcome(fn: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
+    """The result, or the exception's type and message (messages match exactly here)."""
+    try:
+        return ("ok", fn(*args))
+    except (PricingInputError, TypeError, ValueError, OverflowError) as exc:
+        return (type(exc), str(exc))
+
+
+def per_quote(row: tuple[int, int, int], fee: int) -> tuple[int, int]:
+    """(status, output) of one row through the per-quote API of the twin."""
+    try:
+        return STATUS_OK, twin.get_amount_out(*row, fee)
+    except PricingError as exc:
+        return status_of(exc), 0
+
+
+def check_packed(rows: list[tuple[int, int, int]], fee: int) -> tuple[bytes, bytes]:
+    cols = [twin.pack_u256(c) for c in zip(*rows, strict=True)] if rows else [b""] * 3
+    assert [kernel.pack_u256(c) for c in zip(*rows, strict=True)] == (cols if rows else [])
+    got = kernel.get_amount_out_packed(*cols, fee)
+    assert got == twin.get_amount_out_packed(*cols, fee)
+    outputs, status = got
+    assert type(outputs) is bytes and type(status) is bytes
+    assert len(outputs) == 32 * len(rows) and len(status) == len(rows)
+    values = kernel.unpack_u256(outputs)
+    assert values == twin.unpack_u256(outputs)
+    assert [(status[k], values[k]) for k in range(len(rows))] == [per_quote(r, fee) for r in rows]
+    return got
+
+
+packed_value = st.one_of(extreme, amounts, st.integers(2**112, U256), st.just(0))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("fee", (30, 25, 5, 0, 9_999))
+@settings(max_examples=400, deadline=None)
+@given(rows=st.lists(st.tuples(packed_value, packed_value, packed_value), max_size=24))
+def test_packed_matches_twin_and_per_quote(fee: int, rows: list[tuple[int, int, int]]) -> None:
+    check_packed(rows, fee)
+
+
+@pytest.mark.parity
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(amounts, reserves, reserves), min_size=1, max_size=24))
+def test_packed_realistic_quotes_all_succeed(rows: list[tuple[int, int, int]]) -> None:
+    _, status = check_packed(rows, 30)
+    assert set(status) == {STATUS_OK}
+
+
+@pytest.mark.parity
+def test_packed_every_status_code_and_a_large_batch_without_the_gil() -> None:
+    rows = [
+        (10**18, 10**21, 10**22),
+        (0, 1, 1),  # INSUFFICIENT_INPUT_AMOUNT
+        (1, 0, 1),  # INSUFFICIENT_LIQUIDITY
+        (1, 1, 0),
+        (U256, 1, 1),  # mul overflow
+        (2**200, U256 // 1000, 1),  # add overflow
+        (U256 // 997, 1, 1),
+        ((U256 - D) // 9970, 1, 1),  # 0, no revert
+        (1, (U256 - 9970) // D, U256 // 9970),
+    ]
+    _, status = check_packed(rows, 30)
+    assert list(status) == [
+        STATUS_OK,
+        STATUS_INSUFFICIENT_INPUT_AMOUNT,
+        STATUS_INSUFFICIENT_LIQUIDITY,
+        STATUS_INSUFFICIENT_LIQUIDITY,
+        STATUS_MUL_OVERFLOW,
+        STATUS_ADD_OVERFLOW,
+        STATUS_ADD_OVERFLOW,
+        STATUS_OK,
+        STATUS_OK,
+    ]
+    import random
+
+    rng = random.Random(7)
+    big = [
+        (rng.randrange(0, 2 ** rng.choice((8, 64, 112, 120, 256))), rng.randrange(0, 2**112), r)
+        for r in (rng.randrange(0, 2**113) for _ in range(5_000))
+    ]
+    check_packed(big, 25)  # >= 4096 rows: computed with the GIL released
+
+
+def test_status_codes_map_to_the_reverts() -> None:
+    assert (STATUS_OK, STATUS_DIVISION_BY_ZERO) == (0, 7)
+    for code in range(1, 8):
+        exc = status_error(code)
+        assert isinstance(exc, PricingError) and status_of(exc) == code
+    assert status_error(STATUS_SUB_UNDERFLOW).reason == SUB_UNDERFLOW
+    assert type(status_error(STATUS_DIVISION_BY_ZERO)) is DivisionByZero
+    with pytest.raises(ValueError):
+        status_error(STATUS_OK)
+    with pytest.raises(ValueError):
+        status_of(InvalidPath())
+
+
+@pytest.mark.parity
+def test_packed_column_types_and_errors() -> None:
+    import array
+
+    values = [10**18, 10**21, 10**22, 2**255]
+    col = twin.pack_u256(values)
+    limbs = array.array("Q", col)  # native little-endian 64-bit limbs on this machine
+    assert sys.byteorder == "little"
+    for form in (col, bytearray(col), memoryview(col), limbs, memoryview(limbs)):
+        for impl in (kernel, twin):
+            assert impl.unpack_u256(form) == values
+            assert impl.get_amount_out_packed(form, form, form) == twin.get_amount_out_packed(
+                col, col, col, 30
+            )
+    big = memoryview(col * 2)
+    strided = memoryview(bytearray(64 * 8)).cast("Q")[::2]
+    bad_calls: list[tuple[str, tuple[Any, ...] | Callable[[], tuple[Any, ...]]]] = [
+        ("get_amount_out_packed", (col[:-1], col, col)),
+        ("get_amount_out_packed", (col, col + b"\0", col)),
+        ("get_amount_out_packed", (col, col, col[:31])),
+        ("get_amount_out_packed", (col, col[:32], col)),
+        ("get_amount_out_packed", (col, col, big)),
+        ("get_amount_out_packed", (strided, col, col)),
+        ("get_amount_out_packed", (col, col, strided)),
+        ("get_amount_out_packed", (5, col, col)),
+        ("get_amount_out_packed", (col, "abc", col)),
+        ("get_amount_out_packed", (col, col, col, 10_000)),
+        ("get_amount_out_packed", (col, col, col, -1)),
+        ("get_amount_out_packed", (col, col, col, 30.0)),
+        ("get_amount_out_packed", (col[:-1], col, col, 10_000)),  # columns are checked first
+        ("unpack_u256", (col[:33],)),
+        ("unpack_u256", (strided,)),
+        ("unpack_u256", (None,)),
+        ("pack_u256", ([1, -1],)),
+        ("pack_u256", ([1, 2**256],)),
+        ("pack_u256", lambda: (iter([1, 2.0]),)),  # a fresh iterator for each implementation
+        ("pack_u256", (["1"],)),
+        ("pack_u256", (5,)),
+    ]
+    for name, args in bad_calls:
+        fresh = args if isinstance(args, tuple) else args()
+        want = packed_outcome(getattr(twin, name), *fresh)
+        assert want[0] != "ok", (name, args)
+        fresh = args if isinstance(args, tuple) else args()
+        assert packed_outcome(getattr(kernel, name), *fresh) == want, (name, args)
+    assert "amounts" in packed_outcome(twin.get_amount_out_packed, col[:-1], col, col)[1]
+    assert "reserves_in" in packed_outcome(twin.get_amount_out_packed, col, col[:32], col)[1]
+    assert "reserves_out" in packed_outcome(twin.get_amount_out_packed, col, col, strided)[1]
+    for impl in (kernel, twin):
+        assert impl.get_amount_out_packed(b"", b"", b"") == (b"", b"")
+        assert impl.unpack_u256(b"") == [] and impl.pack_u256([]) == b""
+        assert impl.pack_u256(iter(values)) == impl.pack_u256(tuple(values)) == col
+        assert impl.pack_u256(range(40)) == twin.pack_u256(list(range(40)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(st.one_of(extreme, st.sampled_from(BOUNDARIES)), max_size=40))
+def test_pack_unpack_round_trip(values: list[int]) -> None:
+    for impl in IMPLS_MODULES:
+        col = impl.pack_u256(values)
+        assert col == b"".join(v.to_bytes(32, "little") for v in values)
+        assert impl.unpack_u256(col) == values
+        assert impl.unpack_u256(bytearray(col)) == values
+
+
+def test_public_module_exports_the_packed_api() -> None:
+    for name in ("get_amount_out_packed", "pack_u256", "unpack_u256"):
+        assert name in v2_math.__all__
+        impl = twin if v2_math.IMPLEMENTATION == "python" else kernel
+        assert getattr(v2_math, name) is getattr(impl, name)
