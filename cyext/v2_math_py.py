@@ -206,10 +206,14 @@ def pack_u256(values: Iterable[int]) -> bytes:
     return b"".join(_uint(v).to_bytes(32, "little") for v in values)
 
 
+def _ints(data: bytes) -> list[int]:
+    from_bytes = int.from_bytes
+    return [from_bytes(data[i : i + 32], "little") for i in range(0, len(data), 32)]
+
+
 def unpack_u256(column: Buffer) -> list[int]:
     """The ints of a packed column (any C-contiguous buffer of little-endian uint256)."""
-    data = _column("column", column)
-    return [int.from_bytes(data[i : i + 32], "little") for i in range(0, len(data), 32)]
+    return _ints(_column("column", column))
 
 
 def get_amount_out_packed(
@@ -231,24 +235,18 @@ def get_amount_out_packed(
         if len(col) != len(a_col):
             raise ValueError(f"{name}: {len(col) // 32} values, but amounts has {len(a_col) // 32}")
     gamma = _gamma(fee_bps)
-    n = len(a_col) // 32
-    outputs = bytearray(32 * n)
-    status = bytearray(n)
-    from_bytes = int.from_bytes
-    for k in range(n):
-        lo, hi = 32 * k, 32 * k + 32
+    status = bytearray(len(a_col) // 32)
+    outputs = []
+    zero = bytes(32)
+    for k, (a, r_in, r_out) in enumerate(
+        zip(_ints(a_col), _ints(i_col), _ints(o_col), strict=True)
+    ):
         try:
-            out = _out(
-                from_bytes(a_col[lo:hi], "little"),
-                from_bytes(i_col[lo:hi], "little"),
-                from_bytes(o_col[lo:hi], "little"),
-                gamma,
-            )
+            outputs.append(_out(a, r_in, r_out, gamma).to_bytes(32, "little"))
         except PricingError as exc:
             status[k] = status_of(exc)
-        else:
-            outputs[lo:hi] = out.to_bytes(32, "little")
-    return bytes(outputs), bytes(status)
+            outputs.append(zero)
+    return b"".join(outputs), bytes(status)
 
 
 class _Cycle:
