@@ -326,7 +326,8 @@ static inline int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, con
  * digits of the int object directly (3.11: ob_size / ob_digit; 3.12 and 3.13:
  * long_value.lv_tag / long_value.ob_digit). Any other version or digit size uses the portable
  * byte-array code, which is also the fallback for a value the fast path does not take
- * (negative or >= 2^256: it raises OverflowError). */
+ * (negative or >= 2^256: it raises OverflowError). -DARB_NO_FAST_LONG forces the portable code
+ * (to test it). */
 #if PY_VERSION_HEX >= 0x030D0000
 #define ARB_LONG_AS_BYTES(o, buf, n) \
     _PyLong_AsByteArray((PyLongObject *)(o), (unsigned char *)(buf), (n), 1, 0, 1)
@@ -336,7 +337,7 @@ static inline int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, con
 #endif
 
 #if defined(PyLong_SHIFT) && PyLong_SHIFT == 30 && PY_VERSION_HEX >= 0x030B0000 && \
-    PY_VERSION_HEX < 0x030E0000
+    PY_VERSION_HEX < 0x030E0000 && !defined(ARB_NO_FAST_LONG)
 #define ARB_FAST_LONG 1
 #if PY_VERSION_HEX >= 0x030C0000
 /* lv_tag = ndigits << 3 | sign (0 positive, 1 zero, 2 negative) */
