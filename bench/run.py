@@ -58,7 +58,7 @@ class Table:
         )
 
     def print(self) -> None:
-        head = f"{'benchmark':<44} {'cython/s':>12} {'twin/s':>11} {'x twin':>7} {'degenbot/s':>11} {'x peer':>7}"
+        head = f"{'benchmark':<56} {'cython/s':>12} {'twin/s':>11} {'x twin':>7} {'degenbot/s':>11} {'x peer':>7}"
         print(head)
         print("-" * len(head))
         for r in self.rows:
@@ -67,7 +67,7 @@ class Table:
                 f"{peer:>11,.0f} {r['cython_per_s'] / peer:>6.1f}x" if peer else f"{'':>11} {'':>7}"
             )
             print(
-                f"{r['benchmark']:<44} {r['cython_per_s']:>12,.0f} {r['twin_per_s']:>11,.0f} "
+                f"{r['benchmark']:<56} {r['cython_per_s']:>12,.0f} {r['twin_per_s']:>11,.0f} "
                 f"{r['cython_per_s'] / r['twin_per_s']:>6.1f}x {peer_s}"
             )
         print(
@@ -136,6 +136,16 @@ def main() -> None:
         f"V2 getAmountOut, batch API ({n:,} quotes)",
         median_rate(lambda: v2_kernel.get_amount_out_batch(rows), n),
         median_rate(lambda: v2_twin.get_amount_out_batch(rows), n),
+    )
+    # the same quotes as three columns of packed little-endian uint256 (packed once, outside)
+    cols = [v2_twin.pack_u256(col) for col in zip(*quotes, strict=True)]
+    packed = v2_kernel.get_amount_out_packed(*cols, 30)
+    assert packed == v2_twin.get_amount_out_packed(*cols, 30), "packed kernel != twin"
+    assert v2_kernel.unpack_u256(packed[0]) == v2_kernel.get_amount_out_batch(rows)
+    table.add(
+        f"V2 getAmountOut, packed uint256 columns ({n:,} quotes)",
+        median_rate(lambda: v2_kernel.get_amount_out_packed(*cols, 30), n),
+        median_rate(lambda: v2_twin.get_amount_out_packed(*cols, 30), n),
     )
     for k, group in swaps.items():
         table.add(

@@ -35,3 +35,8 @@ cdef extern from "u256.h" nogil:
                      uint64_t gamma)
     int arb_long_to_u256(object o, u256 *r) except -1
     object arb_u256_to_long(const u256 *a)
+    enum:
+        ARB_UINT_OK, ARB_UINT_TYPE, ARB_UINT_RANGE
+    int arb_py_uint(object o, u256 *r, int bits) except? -1
+    void u256_load_le(u256 *r, const unsigned char *p)
+    void u256_store_le(unsigned char *p, const u256 *a)

@@ -192,24 +192,31 @@ static inline uint64_t u256_divq(uint64_t hi, uint64_t lo, uint64_t d, uint64_t 
 #endif
 }
 
-/* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out */
+/* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out.
+ * qhat = min((a2 a1) / b1, 2^64 - 1) is at most 2 too large (Knuth, TAOCP 4.3.1 B) and, the
+ * divisor having two digits, too large exactly when qhat b0 > (rhat a0) with
+ * rhat = (a2 a1) - qhat b1; both corrections are computed without branches (data-dependent
+ * branches here cost more than the arithmetic: they serialize consecutive quotes). */
 static inline uint64_t u256_div3by2(uint64_t a2, uint64_t a1, uint64_t a0, uint64_t b1,
                                     uint64_t b0, u128 *rem) {
-    uint64_t qhat, rhat;
-    if (a2 >= b1) qhat = ~(uint64_t)0;
-    else qhat = u256_divq(a2, a1, b1, &rhat);
-    u128 p0 = (u128)qhat * b0;
-    u128 p1 = (u128)qhat * b1 + (uint64_t)(p0 >> 64);
-    u128 lo = ((u128)a1 << 64) | a0, tlo = (p1 << 64) | (uint64_t)p0;
-    i128 r2 = (i128)a2 - (i128)(uint64_t)(p1 >> 64) - (i128)(lo < tlo);
-    u128 r = lo - tlo, b = ((u128)b1 << 64) | b0;
-    while (r2 < 0) {
-        qhat--;
-        u128 n = r + b;
-        r2 += (n < r);
-        r = n;
+    uint64_t qhat, rhat, big;
+    if (a2 >= b1) { /* a2 == b1: qhat = 2^64 - 1, rhat = a1 + b1, which may reach 2^64 */
+        u128 t = (u128)a1 + b1;
+        qhat = ~(uint64_t)0;
+        rhat = (uint64_t)t;
+        big = (uint64_t)(t >> 64);
+    } else {
+        qhat = u256_divq(a2, a1, b1, &rhat);
+        big = 0;
     }
-    *rem = r;
+    /* rhat >= 2^64 means (rhat a0) >= 2^128 > qhat b0: never too large */
+    u128 p = (u128)qhat * b0;
+    uint64_t c1 = !big & (p > (((u128)rhat << 64) | a0));
+    u128 t2 = (u128)rhat + b1; /* rhat of qhat - 1 */
+    uint64_t c2 = c1 & !(uint64_t)(t2 >> 64) & ((p - b0) > (((u128)(uint64_t)t2 << 64) | a0));
+    qhat -= c1 + c2;
+    /* the remainder is < (b1 b0) < 2^128: exact modulo 2^128 */
+    *rem = (((u128)a1 << 64) | a0) - (u128)qhat * (((u128)b1 << 64) | b0);
     return qhat;
 }
 
@@ -313,7 +320,14 @@ static inline int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, con
     return V2_OK;
 }
 
-/* Python int <-> u256 (little-endian bytes; the caller has range-checked the value). */
+/* Python int <-> u256. The caller has range-checked the value (an int, 0 <= o < 2^256).
+ *
+ * Fast path (ARB_FAST_LONG): CPython 3.11-3.13 with 30-bit digits, reading and writing the
+ * digits of the int object directly (3.11: ob_size / ob_digit; 3.12 and 3.13:
+ * long_value.lv_tag / long_value.ob_digit). Any other version or digit size uses the portable
+ * byte-array code, which is also the fallback for a value the fast path does not take
+ * (negative or >= 2^256: it raises OverflowError). -DARB_NO_FAST_LONG forces the portable code
+ * (to test it). */
 #if PY_VERSION_HEX >= 0x030D0000
 #define ARB_LONG_AS_BYTES(o, buf, n) \
     _PyLong_AsByteArray((PyLongObject *)(o), (unsigned char *)(buf), (n), 1, 0, 1)
@@ -322,7 +336,23 @@ static inline int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, con
     _PyLong_AsByteArray((PyLongObject *)(o), (unsigned char *)(buf), (n), 1, 0)
 #endif
 
-static inline int arb_long_to_u256(PyObject *o, u256 *r) {
+#if defined(PyLong_SHIFT) && PyLong_SHIFT == 30 && PY_VERSION_HEX >= 0x030B0000 && \
+    PY_VERSION_HEX < 0x030E0000 && !defined(ARB_NO_FAST_LONG)
+#define ARB_FAST_LONG 1
+#if PY_VERSION_HEX >= 0x030C0000
+/* lv_tag = ndigits << 3 | sign (0 positive, 1 zero, 2 negative) */
+#define ARB_LONG_DIGITS(o) (((PyLongObject *)(o))->long_value.ob_digit)
+#define ARB_LONG_NEGATIVE(o) ((((PyLongObject *)(o))->long_value.lv_tag & 3) == 2)
+#define ARB_LONG_NDIGITS(o) ((Py_ssize_t)(((PyLongObject *)(o))->long_value.lv_tag >> 3))
+#else
+/* ob_size = sign * ndigits */
+#define ARB_LONG_DIGITS(o) (((PyLongObject *)(o))->ob_digit)
+#define ARB_LONG_NEGATIVE(o) (Py_SIZE(o) < 0)
+#define ARB_LONG_NDIGITS(o) (Py_SIZE(o) < 0 ? -Py_SIZE(o) : Py_SIZE(o))
+#endif
+#endif
+
+static inline int arb_long_to_u256_bytes(PyObject *o, u256 *r) {
     unsigned char buf[32];
     if (ARB_LONG_AS_BYTES(o, buf, 32) < 0) return -1;
     for (int i = 0; i < 4; i++) {
@@ -333,14 +363,113 @@ static inline int arb_long_to_u256(PyObject *o, u256 *r) {
     return 0;
 }
 
+static inline int arb_long_to_u256(PyObject *o, u256 *r) {
+#ifdef ARB_FAST_LONG
+    Py_ssize_t n = ARB_LONG_NDIGITS(o);
+    const digit *d = ARB_LONG_DIGITS(o);
+    /* 9 digits hold 270 bits: the top one must be < 2^16 */
+    if (!ARB_LONG_NEGATIVE(o) && (n < 9 || (n == 9 && (d[8] >> 16) == 0))) {
+        /* digit i holds bits [30 i, 30 i + 30): shift it into a 128-bit window */
+        u128 acc = 0;
+        int nb = 0, k = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            acc |= (u128)d[i] << nb;
+            nb += 30;
+            if (nb >= 64) {
+                r->w[k++] = (uint64_t)acc;
+                acc >>= 64;
+                nb -= 64;
+            }
+        }
+        for (; k < 4; k++) {
+            r->w[k] = (uint64_t)acc;
+            acc = 0;
+        }
+        return 0;
+    }
+#endif
+    return arb_long_to_u256_bytes(o, r);
+}
+
 static inline PyObject *arb_u256_to_long(const u256 *a) {
     if ((a->w[1] | a->w[2] | a->w[3]) == 0) return PyLong_FromUnsignedLongLong(a->w[0]);
+#ifdef ARB_FAST_LONG
+    int top = a->w[3] ? 3 : a->w[2] ? 2 : 1;
+    int bits = 64 * top + 64 - __builtin_clzll(a->w[top]);
+    Py_ssize_t nd = (bits + PyLong_SHIFT - 1) / PyLong_SHIFT;
+    PyLongObject *v = _PyLong_New(nd); /* nd >= 3: positive, never a cached small int */
+    if (!v) return NULL;
+    digit *dg = ARB_LONG_DIGITS(v);
+    for (Py_ssize_t i = 0; i < nd; i++) {
+        int bit = PyLong_SHIFT * (int)i, limb = bit >> 6, off = bit & 63;
+        uint64_t x = a->w[limb] >> off;
+        if (off > 64 - PyLong_SHIFT && limb < 3) x |= a->w[limb + 1] << (64 - off);
+        dg[i] = (digit)(x & PyLong_MASK);
+    }
+    return (PyObject *)v;
+#else
     unsigned char buf[32];
     for (int i = 0; i < 4; i++) {
         uint64_t v = a->w[i];
         for (int k = 0; k < 8; k++) { buf[8 * i + k] = (unsigned char)(v & 0xff); v >>= 8; }
     }
     return _PyLong_FromByteArray(buf, 32, 1, 0);
+#endif
+}
+
+/* A Python object that must be a uint<bits> (bits <= 256), range-checked and converted:
+ * ARB_UINT_OK, ARB_UINT_TYPE (not an int) or ARB_UINT_RANGE (negative or >= 2^bits), -1 with
+ * an exception set on an internal error. No exception is set for TYPE / RANGE: the caller
+ * raises its own (the twin's TypeError / UintRangeError). */
+enum { ARB_UINT_OK = 0, ARB_UINT_TYPE = 1, ARB_UINT_RANGE = 2 };
+
+static inline int arb_py_uint(PyObject *o, u256 *r, int bits) {
+    if (!PyLong_Check(o)) return ARB_UINT_TYPE;
+#ifdef ARB_FAST_LONG
+    if (ARB_LONG_NEGATIVE(o)) return ARB_UINT_RANGE;
+    Py_ssize_t n = ARB_LONG_NDIGITS(o);
+    if (n <= 2) { /* < 2^60 */
+        const digit *d = ARB_LONG_DIGITS(o);
+        uint64_t v = n == 0 ? 0 : n == 1 ? d[0] : ((uint64_t)d[1] << 30) | d[0];
+        if (bits < 64 && (v >> bits)) return ARB_UINT_RANGE;
+        u256_set_u64(r, v);
+        return ARB_UINT_OK;
+    }
+    if (n > 9) return ARB_UINT_RANGE;
+    /* the top digit of a normalized int is non-zero */
+    int nbits = 30 * (int)(n - 1) + 32 - __builtin_clz((unsigned int)ARB_LONG_DIGITS(o)[n - 1]);
+    if (nbits > bits) return ARB_UINT_RANGE;
+#else
+    if (_PyLong_Sign(o) < 0) return ARB_UINT_RANGE;
+    size_t nbits = _PyLong_NumBits(o);
+    if (nbits == (size_t)-1 && PyErr_Occurred()) return -1;
+    if (nbits > (size_t)bits) return ARB_UINT_RANGE;
+#endif
+    return arb_long_to_u256(o, r) < 0 ? -1 : ARB_UINT_OK;
+}
+
+/* little-endian 32-byte uint256 <-> limbs (the packed columns) */
+static inline void u256_load_le(u256 *r, const unsigned char *p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(r->w, p, 32);
+#else
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int k = 7; k >= 0; k--) v = (v << 8) | p[8 * i + k];
+        r->w[i] = v;
+    }
+#endif
+}
+
+static inline void u256_store_le(unsigned char *p, const u256 *a) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, a->w, 32);
+#else
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = a->w[i];
+        for (int k = 0; k < 8; k++) { p[8 * i + k] = (unsigned char)(v & 0xff); v >>= 8; }
+    }
+#endif
 }
 
 #endif /* ARBSTREAM_U256_H */

@@ -17,9 +17,12 @@ __all__ = [
     "get_amount_in",
     "get_amount_out",
     "get_amount_out_batch",
+    "get_amount_out_packed",
     "get_amounts_out",
     "optimal_two_pool",
     "optimal_two_pool_batch",
+    "pack_u256",
+    "unpack_u256",
 ]
 
 if TYPE_CHECKING:
@@ -27,9 +30,12 @@ if TYPE_CHECKING:
         get_amount_in,
         get_amount_out,
         get_amount_out_batch,
+        get_amount_out_packed,
         get_amounts_out,
         optimal_two_pool,
         optimal_two_pool_batch,
+        pack_u256,
+        unpack_u256,
     )
 
     IMPLEMENTATION: str
@@ -41,6 +47,9 @@ else:
     get_amount_in = _impl.get_amount_in
     get_amount_out = _impl.get_amount_out
     get_amount_out_batch = _impl.get_amount_out_batch
+    get_amount_out_packed = _impl.get_amount_out_packed
     get_amounts_out = _impl.get_amounts_out
     optimal_two_pool = _impl.optimal_two_pool
     optimal_two_pool_batch = _impl.optimal_two_pool_batch
+    pack_u256 = _impl.pack_u256
+    unpack_u256 = _impl.unpack_u256

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from math import isqrt
+from typing import TYPE_CHECKING
 
 from arbstream.cyext.errors import (
     ADD_OVERFLOW,
@@ -44,15 +45,22 @@ from arbstream.cyext.errors import (
     MathOverflow,
     PricingError,
     UintRangeError,
+    status_of,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = [
     "get_amount_in",
     "get_amount_out",
     "get_amount_out_batch",
+    "get_amount_out_packed",
     "get_amounts_out",
     "optimal_two_pool",
     "optimal_two_pool_batch",
+    "pack_u256",
+    "unpack_u256",
 ]
 
 D = 10_000
@@ -173,6 +181,72 @@ def get_amount_out_batch(rows: Iterable[Sequence[int]]) -> list[int | None]:
         except PricingError:
             out.append(None)
     return out
+
+
+def _column(name: str, column: Buffer) -> bytes:
+    """The bytes of a packed uint256 column: a C-contiguous buffer of 32-byte values."""
+    try:
+        view = memoryview(column)
+    except TypeError:
+        raise TypeError(
+            f"{name}: expected a buffer of little-endian uint256, got {type(column).__name__}"
+        ) from None
+    with view:
+        if not view.c_contiguous:
+            raise ValueError(f"{name}: the buffer is not C-contiguous")
+        if view.nbytes % 32:
+            raise ValueError(
+                f"{name}: {view.nbytes} bytes is not a whole number of uint256 (32 bytes each)"
+            )
+        return column if type(column) is bytes else view.tobytes()
+
+
+def pack_u256(values: Iterable[int]) -> bytes:
+    """Ints as one packed column: 32 little-endian bytes each (TypeError / UintRangeError)."""
+    return b"".join(_uint(v).to_bytes(32, "little") for v in values)
+
+
+def _ints(data: bytes) -> list[int]:
+    from_bytes = int.from_bytes
+    return [from_bytes(data[i : i + 32], "little") for i in range(0, len(data), 32)]
+
+
+def unpack_u256(column: Buffer) -> list[int]:
+    """The ints of a packed column (any C-contiguous buffer of little-endian uint256)."""
+    return _ints(_column("column", column))
+
+
+def get_amount_out_packed(
+    amounts: Buffer, reserves_in: Buffer, reserves_out: Buffer, fee_bps: int = 30
+) -> tuple[bytes, bytes]:
+    """``get_amount_out`` over packed columns, one fee for every row: ``(outputs, status)``.
+
+    Each column is a C-contiguous buffer (bytes, bytearray, memoryview, array.array('Q'),
+    ...) of little-endian uint256, 32 bytes per value, the three of the same length.
+    ``outputs`` holds 32 bytes per row (zero for a reverted row), ``status`` one byte per row:
+    ``STATUS_OK`` or the revert's ``STATUS_*`` code (:mod:`arbstream.cyext.errors`).
+    ValueError names a column that is misaligned, not contiguous or of another length;
+    FeeError for ``fee_bps`` outside ``[0, 10000)``.
+    """
+    a_col = _column("amounts", amounts)
+    i_col = _column("reserves_in", reserves_in)
+    o_col = _column("reserves_out", reserves_out)
+    for name, col in (("reserves_in", i_col), ("reserves_out", o_col)):
+        if len(col) != len(a_col):
+            raise ValueError(f"{name}: {len(col) // 32} values, but amounts has {len(a_col) // 32}")
+    gamma = _gamma(fee_bps)
+    status = bytearray(len(a_col) // 32)
+    outputs = []
+    zero = bytes(32)
+    for k, (a, r_in, r_out) in enumerate(
+        zip(_ints(a_col), _ints(i_col), _ints(o_col), strict=True)
+    ):
+        try:
+            outputs.append(_out(a, r_in, r_out, gamma).to_bytes(32, "little"))
+        except PricingError as exc:
+            status[k] = status_of(exc)
+            outputs.append(zero)
+    return b"".join(outputs), bytes(status)
 
 
 class _Cycle:

@@ -24,6 +24,13 @@ from arbstream.cyext import v2_math_py as twin
 from arbstream.cyext.errors import (
     ADD_OVERFLOW,
     MUL_OVERFLOW,
+    STATUS_ADD_OVERFLOW,
+    STATUS_DIVISION_BY_ZERO,
+    STATUS_INSUFFICIENT_INPUT_AMOUNT,
+    STATUS_INSUFFICIENT_LIQUIDITY,
+    STATUS_MUL_OVERFLOW,
+    STATUS_OK,
+    STATUS_SUB_UNDERFLOW,
     SUB_UNDERFLOW,
     DivisionByZero,
     FeeError,
@@ -35,6 +42,8 @@ from arbstream.cyext.errors import (
     PricingError,
     PricingInputError,
     UintRangeError,
+    status_error,
+    status_of,
 )
 from arbstream.errors import ArbstreamError
 
@@ -44,6 +53,7 @@ U112 = 2**112 - 1
 D = 10_000
 FEES = (30, 25, 5)
 IMPLS = [pytest.param(kernel, id="cython"), pytest.param(twin, id="python")]
+IMPLS_MODULES = (kernel, twin)
 
 reserves = st.integers(1, U112)
 amounts = st.integers(1, 2**112)
@@ -228,6 +238,37 @@ def test_c_division_matches_python(n: int, d: int) -> None:
 def test_c_isqrt512_matches_python(n: int) -> None:
     """The exact root behind optimal_two_pool's closed form and bounds (cyext/v2_opt.h)."""
     assert kernel._isqrt512(n) == math.isqrt(n)
+
+
+# 64-bit words that exercise the corrections of a 3-by-2 digit division
+words = st.one_of(
+    st.sampled_from([0, 1, 2, 2**63 - 1, 2**63, 2**63 + 1, 2**64 - 2, 2**64 - 1]),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 63).map(lambda k: 2**k),
+    st.integers(0, 63).map(lambda k: 2**64 - 2**k),
+)
+
+
+@st.composite
+def div_by_u128_cases(draw: st.DrawFn) -> tuple[int, int]:
+    d = draw(words) << 64 | draw(words) if draw(st.booleans()) else draw(words)
+    d = d or 1
+    if draw(st.booleans()):  # n = q d + r: quotients and remainders at the edges
+        q = draw(words) << 64 | draw(words)
+        r = draw(st.one_of(st.just(d - 1), st.just(0), st.integers(0, d - 1)))
+        n = q * d + r
+    else:  # the top half of n right below d (the qhat = 2^64 - 1 case of the division)
+        n = (d - draw(st.integers(1, 3)) % d) << 128 | draw(words) << 64 | draw(words)
+    assume(n <= U256 and n >> 128 < d)
+    return n, d
+
+
+@pytest.mark.parity
+@settings(max_examples=5_000, deadline=None)
+@given(case=div_by_u128_cases())
+def test_c_256_by_128_division_matches_python(case: tuple[int, int]) -> None:
+    n, d = case
+    assert kernel._u256_div_by_u128(n, d) == n // d
 
 
 @settings(max_examples=300, deadline=None)
@@ -418,3 +459,295 @@ def test_quote_batch_is_the_single_quotes_with_reverts_as_none(
             expected.append(None)
     assert kernel.get_amount_out_batch(rows) == expected
     assert twin.get_amount_out_batch(rows) == expected
+
+
+# ---------------------------------------------------------------- Python int <-> uint256
+
+# every boundary of the 30-bit digits of CPython ints and of the 64-bit limbs of u256.h
+BOUNDARIES = sorted(
+    {0, 1, 2**30 - 1, 2**30, 2**60, 2**64 - 1, 2**64, 2**90, 2**112 - 1, 2**128, 2**255, U256}
+    | {
+        v
+        for b in (30, 60, 64, 90, 112, 120, 128, 150, 180, 192, 210, 240, 250, 256)
+        for v in (2**b - 1, 2**b, 2**b + 1)
+        if v <= U256
+    }
+)
+
+
+def random_bit_length() -> st.SearchStrategy[int]:
+    return st.integers(0, 256).flatmap(lambda b: st.integers(2 ** (b - 1) if b else 0, 2**b - 1))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("v", BOUNDARIES)
+def test_int_conversion_round_trips_at_boundaries(v: int) -> None:
+    assert kernel._u256_divmod(v, 1) == (v, 0)
+    assert kernel._u256_divmod(v, U256) == divmod(v, U256)
+    for rin, rout in [(1, 1), (v, v), (v, 1), (1, v), (v or 1, U256), (U112, v)]:
+        same("get_amount_out", v, rin, rout, 30)
+        same("get_amount_out", v, rin, rout, 25)
+        same("get_amount_in", v, rin, rout, 30)
+    if 0 < v < 2**120:  # fee 0 (1000/1000): out = 1000 v (v + 7) // (1000 (7 + v)) = v
+        assert kernel.get_amount_out(v, 7, v + 7, 0) == v
+
+
+@pytest.mark.parity
+@settings(max_examples=2_000, deadline=None)
+@given(v=random_bit_length(), w=random_bit_length())
+def test_int_conversion_round_trips_at_random_bit_lengths(v: int, w: int) -> None:
+    assert kernel._u256_divmod(v, 1) == (v, 0)
+    if w:
+        assert kernel._u256_divmod(v, w) == divmod(v, w)
+    same("get_amount_out", v, w, v, 30)
+    same("get_amount_in", w, v, w | 1, 25)
+
+
+class _Int(int):
+    """An int subclass (same digit layout): accepted like an int, by kernel and twin."""
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("v", [1, 2**64, 2**200, U256])
+def test_int_conversion_of_int_subclasses_and_out_of_range(v: int) -> None:
+    assert kernel._u256_divmod(_Int(v), 1) == (v, 0)
+    same("get_amount_out", _Int(v), _Int(v), True, 30)
+    for bad in (-v, v + U256 + 1, -(2**300), 2**300):
+        same("get_amount_out", bad, 1, 1, 30)
+        same("get_amount_out", 1, bad, 1, 30)
+        assert same("get_amount_out", 1, 1, bad, 30)[0] is UintRangeError
+
+
+# ---------------------------------------------------------------- batch API: row forms
+
+
+def batch_outcome(impl: ModuleType, rows: Any) -> tuple[Any, Any]:
+    try:
+        return ("ok", impl.get_amount_out_batch(rows))
+    except (PricingInputError, TypeError, ValueError) as exc:
+        return (type(exc), None)
+
+
+@pytest.mark.parity
+@settings(max_examples=500, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(extreme, extreme, extreme, st.sampled_from([0, 5, 25, 30, 100, 9_999])),
+        max_size=12,
+    ),
+    form=st.sampled_from(["list", "tuple", "lists", "generator"]),
+)
+def test_quote_batch_row_forms(rows: list[tuple[int, int, int, int]], form: str) -> None:
+    def shaped() -> Any:
+        if form == "tuple":
+            return tuple(rows)
+        if form == "lists":
+            return [list(r) for r in rows]
+        if form == "generator":
+            return (r for r in rows)
+        return list(rows)
+
+    got = batch_outcome(kernel, shaped())
+    assert got == batch_outcome(twin, shaped())
+    singles = [outcome(twin.get_amount_out, *r) for r in rows]
+    assert got[1] == [value if kind == "ok" else None for kind, value in singles]
+
+
+@pytest.mark.parity
+def test_quote_batch_fees_and_bad_rows() -> None:
+    big = 10**30  # fee objects equal in value but distinct, and alternating fees
+    rows: list[Any] = [(10**18, 10**21, 10**22, f) for f in (30, 25, (big + 30) - big, 30, True)]
+    assert kernel.get_amount_out_batch(rows) == twin.get_amount_out_batch(rows)
+    assert kernel.get_amount_out_batch(rows)[0] == kernel.get_amount_out_batch(rows)[2]
+    assert kernel.get_amount_out_batch([]) == [] == kernel.get_amount_out_batch(iter([]))
+    for bad in [
+        (1, 1, 1, 10_000),
+        (1, 1, 1, -1),
+        (1, 1, 1, 30.0),
+        (1, 1, 1, None),
+        (1.0, 1, 1, 30),
+        (1, -1, 1, 30),
+        (1, 1, 2**256, 30),
+        (1, 1, 1),
+        (1, 1, 1, 30, 0),
+        5,
+    ]:
+        for good_first in ([], rows[:2]):
+            batch: list[Any] = [*good_first, bad, rows[0]]
+            want = batch_outcome(twin, batch)
+            assert want[0] != "ok"
+            assert batch_outcome(kernel, batch) == want, bad
+            assert batch_outcome(kernel, tuple(batch)) == want
+            assert batch_outcome(kernel, iter(batch)) == want
+
+
+# ---------------------------------------------------------------- packed uint256 columns
+
+
+def packed_outcome(fn: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
+    """The result, or the exception's type and message (messages match exactly here)."""
+    try:
+        return ("ok", fn(*args))
+    except (PricingInputError, TypeError, ValueError, OverflowError) as exc:
+        return (type(exc), str(exc))
+
+
+def per_quote(row: tuple[int, int, int], fee: int) -> tuple[int, int]:
+    """(status, output) of one row through the per-quote API of the twin."""
+    try:
+        return STATUS_OK, twin.get_amount_out(*row, fee)
+    except PricingError as exc:
+        return status_of(exc), 0
+
+
+def check_packed(rows: list[tuple[int, int, int]], fee: int) -> tuple[bytes, bytes]:
+    cols = [twin.pack_u256(c) for c in zip(*rows, strict=True)] if rows else [b""] * 3
+    assert [kernel.pack_u256(c) for c in zip(*rows, strict=True)] == (cols if rows else [])
+    got = kernel.get_amount_out_packed(*cols, fee)
+    assert got == twin.get_amount_out_packed(*cols, fee)
+    outputs, status = got
+    assert type(outputs) is bytes and type(status) is bytes
+    assert len(outputs) == 32 * len(rows) and len(status) == len(rows)
+    values = kernel.unpack_u256(outputs)
+    assert values == twin.unpack_u256(outputs)
+    assert [(status[k], values[k]) for k in range(len(rows))] == [per_quote(r, fee) for r in rows]
+    return got
+
+
+packed_value = st.one_of(extreme, amounts, st.integers(2**112, U256), st.just(0))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("fee", (30, 25, 5, 0, 9_999))
+@settings(max_examples=400, deadline=None)
+@given(rows=st.lists(st.tuples(packed_value, packed_value, packed_value), max_size=24))
+def test_packed_matches_twin_and_per_quote(fee: int, rows: list[tuple[int, int, int]]) -> None:
+    check_packed(rows, fee)
+
+
+@pytest.mark.parity
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(amounts, reserves, reserves), min_size=1, max_size=24))
+def test_packed_realistic_quotes_all_succeed(rows: list[tuple[int, int, int]]) -> None:
+    _, status = check_packed(rows, 30)
+    assert set(status) == {STATUS_OK}
+
+
+@pytest.mark.parity
+def test_packed_every_status_code_and_a_large_batch_without_the_gil() -> None:
+    rows = [
+        (10**18, 10**21, 10**22),
+        (0, 1, 1),  # INSUFFICIENT_INPUT_AMOUNT
+        (1, 0, 1),  # INSUFFICIENT_LIQUIDITY
+        (1, 1, 0),
+        (U256, 1, 1),  # mul overflow
+        (2**200, U256 // 1000, 1),  # add overflow
+        (U256 // 997, 1, 1),
+        ((U256 - D) // 9970, 1, 1),  # 0, no revert
+        (1, (U256 - 9970) // D, U256 // 9970),
+    ]
+    _, status = check_packed(rows, 30)
+    assert list(status) == [
+        STATUS_OK,
+        STATUS_INSUFFICIENT_INPUT_AMOUNT,
+        STATUS_INSUFFICIENT_LIQUIDITY,
+        STATUS_INSUFFICIENT_LIQUIDITY,
+        STATUS_MUL_OVERFLOW,
+        STATUS_ADD_OVERFLOW,
+        STATUS_ADD_OVERFLOW,
+        STATUS_OK,
+        STATUS_OK,
+    ]
+    import random
+
+    rng = random.Random(7)
+    big = [
+        (rng.randrange(0, 2 ** rng.choice((8, 64, 112, 120, 256))), rng.randrange(0, 2**112), r)
+        for r in (rng.randrange(0, 2**113) for _ in range(5_000))
+    ]
+    check_packed(big, 25)  # >= 4096 rows: computed with the GIL released
+
+
+def test_status_codes_map_to_the_reverts() -> None:
+    assert (STATUS_OK, STATUS_DIVISION_BY_ZERO) == (0, 7)
+    for code in range(1, 8):
+        exc = status_error(code)
+        assert isinstance(exc, PricingError) and status_of(exc) == code
+    assert status_error(STATUS_SUB_UNDERFLOW).reason == SUB_UNDERFLOW
+    assert type(status_error(STATUS_DIVISION_BY_ZERO)) is DivisionByZero
+    with pytest.raises(ValueError):
+        status_error(STATUS_OK)
+    with pytest.raises(ValueError):
+        status_of(InvalidPath())
+
+
+@pytest.mark.parity
+def test_packed_column_types_and_errors() -> None:
+    import array
+
+    values = [10**18, 10**21, 10**22, 2**255]
+    col = twin.pack_u256(values)
+    limbs = array.array("Q", col)  # native little-endian 64-bit limbs on this machine
+    assert sys.byteorder == "little"
+    for form in (col, bytearray(col), memoryview(col), limbs, memoryview(limbs)):
+        for impl in (kernel, twin):
+            assert impl.unpack_u256(form) == values
+            assert impl.get_amount_out_packed(form, form, form) == twin.get_amount_out_packed(
+                col, col, col, 30
+            )
+    big = memoryview(col * 2)
+    strided = memoryview(bytearray(64 * 8)).cast("Q")[::2]
+    bad_calls: list[tuple[str, tuple[Any, ...] | Callable[[], tuple[Any, ...]]]] = [
+        ("get_amount_out_packed", (col[:-1], col, col)),
+        ("get_amount_out_packed", (col, col + b"\0", col)),
+        ("get_amount_out_packed", (col, col, col[:31])),
+        ("get_amount_out_packed", (col, col[:32], col)),
+        ("get_amount_out_packed", (col, col, big)),
+        ("get_amount_out_packed", (strided, col, col)),
+        ("get_amount_out_packed", (col, col, strided)),
+        ("get_amount_out_packed", (5, col, col)),
+        ("get_amount_out_packed", (col, "abc", col)),
+        ("get_amount_out_packed", (col, col, col, 10_000)),
+        ("get_amount_out_packed", (col, col, col, -1)),
+        ("get_amount_out_packed", (col, col, col, 30.0)),
+        ("get_amount_out_packed", (col[:-1], col, col, 10_000)),  # columns are checked first
+        ("unpack_u256", (col[:33],)),
+        ("unpack_u256", (strided,)),
+        ("unpack_u256", (None,)),
+        ("pack_u256", ([1, -1],)),
+        ("pack_u256", ([1, 2**256],)),
+        ("pack_u256", lambda: (iter([1, 2.0]),)),  # a fresh iterator for each implementation
+        ("pack_u256", (["1"],)),
+        ("pack_u256", (5,)),
+    ]
+    for name, args in bad_calls:
+        fresh = args if isinstance(args, tuple) else args()
+        want = packed_outcome(getattr(twin, name), *fresh)
+        assert want[0] != "ok", (name, args)
+        fresh = args if isinstance(args, tuple) else args()
+        assert packed_outcome(getattr(kernel, name), *fresh) == want, (name, args)
+    assert "amounts" in packed_outcome(twin.get_amount_out_packed, col[:-1], col, col)[1]
+    assert "reserves_in" in packed_outcome(twin.get_amount_out_packed, col, col[:32], col)[1]
+    assert "reserves_out" in packed_outcome(twin.get_amount_out_packed, col, col, strided)[1]
+    for impl in (kernel, twin):
+        assert impl.get_amount_out_packed(b"", b"", b"") == (b"", b"")
+        assert impl.unpack_u256(b"") == [] and impl.pack_u256([]) == b""
+        assert impl.pack_u256(iter(values)) == impl.pack_u256(tuple(values)) == col
+        assert impl.pack_u256(range(40)) == twin.pack_u256(list(range(40)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(st.one_of(extreme, st.sampled_from(BOUNDARIES)), max_size=40))
+def test_pack_unpack_round_trip(values: list[int]) -> None:
+    for impl in IMPLS_MODULES:
+        col = impl.pack_u256(values)
+        assert col == b"".join(v.to_bytes(32, "little") for v in values)
+        assert impl.unpack_u256(col) == values
+        assert impl.unpack_u256(bytearray(col)) == values
+
+
+def test_public_module_exports_the_packed_api() -> None:
+    for name in ("get_amount_out_packed", "pack_u256", "unpack_u256"):
+        assert name in v2_math.__all__
+        impl = twin if v2_math.IMPLEMENTATION == "python" else kernel
+        assert getattr(v2_math, name) is getattr(impl, name)
