@@ -512,8 +512,10 @@ static inline int v3_sqrt_ratio_at_tick_cached(int32_t tick, u256 *out) {
     return V3_OK;
 }
 
-/* TickMath.getTickAtSqrtRatio */
-static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
+/* TickMath.getTickAtSqrtRatio with the contract's own algorithm (fixed-point log2 by 14
+ * squarings, then one getSqrtRatioAtTick check). Kept as the reference v3_tick_at_sqrt_ratio is
+ * checked against; the swap loop uses the faster v3_tick_at_sqrt_ratio below. */
+static inline int v3_tick_at_sqrt_ratio_log2(const u256 *sp, int32_t *tick) {
     if (u256_cmp(sp, &V3_MIN_SQRT_RATIO) < 0 || u256_cmp(sp, &V3_MAX_SQRT_RATIO) >= 0)
         return V3_ERR_R;
     /* ratio = sqrtP << 32, 65..192 bits */
@@ -571,6 +573,43 @@ static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
     int e = v3_sqrt_ratio_at_tick_cached(tick_hi, &s);
     if (e) return e;
     *tick = u256_cmp(&s, sp) <= 0 ? tick_hi : tick_low;
+    return V3_OK;
+}
+
+/* TickMath.getTickAtSqrtRatio: the greatest tick t with getSqrtRatioAtTick(t) <= sqrtPriceX96
+ * (the contract's result; TickMathEchidnaTest checks exactly this invariant), found from a
+ * double-precision estimate instead of the contract's 14 dependent 128-bit squarings.
+ *
+ * Why the estimate is exact away from integers: let x = log_{sqrt(1.0001)}(sp / 2^96), the
+ * real position of sp on the tick scale. `est` is within 1e-9 of x (three uint64 -> double
+ * roundings, glibc log2 < 1 ulp of a value below 2^8, one product by K ~ 13863). The contract's
+ * getSqrtRatioAtTick(t) is the real 2^96 * 1.0001^(t/2) times (1 + e) with |e| < 2^-32 + 2^-58
+ * (Q128 products of relative error < 2^-64 each, then the rounding up of >> 32 on a value
+ * >= 2^32), i.e. it sits at position t + d with |d| < 5e-6. So when est is more than
+ * V3_TICK_EPS (~1e-3) from an integer, floor(est) is the answer; otherwise the answer is t0 or
+ * t0 - 1 for t0 the nearest integer, decided by the exact getSqrtRatioAtTick(t0) <= sp. */
+#include <math.h>
+#define V3_TICK_EPS (1.0 / 1024)
+static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
+    if (u256_cmp(sp, &V3_MIN_SQRT_RATIO) < 0 || u256_cmp(sp, &V3_MAX_SQRT_RATIO) >= 0)
+        return V3_ERR_R;
+    /* sp < 2^160: w[3] == 0 */
+    const double K = 13863.636746827591; /* 2 / log2(1.0001) (of the exact 1.0001) */
+    double d = (double)sp->w[2] * 0x1p128 + (double)sp->w[1] * 0x1p64 + (double)sp->w[0];
+    double est = (log2(d) - 96.0) * K;
+    double fl = floor(est), frac = est - fl;
+    int32_t t = (int32_t)fl;
+    if (frac > V3_TICK_EPS && frac < 1.0 - V3_TICK_EPS) {
+        *tick = t;
+        return V3_OK;
+    }
+    if (frac >= 0.5) t++;
+    if (t > V3_MAX_TICK) t = V3_MAX_TICK;
+    if (t < V3_MIN_TICK) t = V3_MIN_TICK;
+    u256 s;
+    int e = v3_sqrt_ratio_at_tick_cached(t, &s);
+    if (e) return e;
+    *tick = u256_cmp(&s, sp) <= 0 ? t : t - 1;
     return V3_OK;
 }
 
