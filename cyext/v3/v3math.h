@@ -183,9 +183,14 @@ V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
         un[m] = 0;
     }
     const uint64_t vtop = vn[n - 1], vsec = vn[n - 2];
+    int j = m - n;
+    /* Leading quotient digits that are 0: with (un[j+n] un[j+n-1]) < vtop the estimate qhat is
+     * 0, and qhat >= the digit (Knuth), so the step would subtract nothing. */
+    while (j >= 0 && un[j + n] == 0 && un[j + n - 1] < vtop) q[j--] = 0;
     uint64_t vinv = 0;
-    if (m - n >= 1) vinv = v3_reciprocal(vtop); /* 2+ quotient digits: one divq, then muls */
-    for (int j = m - n; j >= 0; j--) {
+    int preinv = j >= 1;
+    if (preinv) vinv = v3_reciprocal(vtop); /* 2+ quotient digits: one divq, then muls */
+    for (; j >= 0; j--) {
         uint64_t qhat, rhat;
         int rovf = 0;
         if (un[j + n] >= vtop) { /* == : the estimate is B or more, clamp to B - 1 */
@@ -193,7 +198,7 @@ V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
             u128 t = (u128)un[j + n - 1] + vtop;
             rhat = (uint64_t)t;
             rovf = (int)(t >> 64);
-        } else if (m - n >= 1) {
+        } else if (preinv) {
             qhat = v3_div128_64_preinv(un[j + n], un[j + n - 1], vtop, vinv, &rhat);
         } else {
             qhat = v3_div128_64(un[j + n], un[j + n - 1], vtop, &rhat);
@@ -335,23 +340,23 @@ static inline int v3_muldiv_core(u256 *q, int *inexact, const u256 *a, const u25
                                  const u256 *d) {
     int nd = u256_nlimbs(d);
     if (nd == 0) return V3_ERR_MULDIV_ZERO;
-    if (u256_fits_u128(a) && u256_fits_u128(b) && nd <= 2) {
-        /* product < 2^256, divisor < 2^128 */
-        u128 x = u256_low128(a), y = u256_low128(b), z = u256_low128(d);
-        if (((x | y) >> 64) == 0) {
-            u128 p = x * y;
-            u256_set_u128(q, p / z);
-            *inexact = (p % z) != 0;
-            return V3_OK;
-        }
-    }
     uint64_t p[8];
     if (u256_fits_u128(a) && u256_fits_u128(b)) {
-        u128 lo, hi = v3_mul128(u256_low128(a), u256_low128(b), &lo);
-        if (hi == 0 && nd == 1) { /* 128 / 64 bits: two hardware divisions */
-            uint64_t z = d->w[0], h = (uint64_t)(lo >> 64), rh = h % z, rl;
-            uint64_t ql = v3_div128_64(rh, (uint64_t)lo, z, &rl);
-            u256_set_u128(q, ((u128)(h / z) << 64) | ql);
+        u128 x = u256_low128(a), y = u256_low128(b), lo, hi;
+        if (((x | y) >> 64) == 0) {
+            lo = x * y;
+            hi = 0;
+        } else {
+            hi = v3_mul128(x, y, &lo);
+        }
+        if (hi == 0 && nd == 1) { /* 128 / 64 bits: one or two hardware divisions */
+            uint64_t z = d->w[0], h = (uint64_t)(lo >> 64), rl, qh = 0;
+            if (h >= z) {
+                qh = h / z;
+                h %= z;
+            }
+            uint64_t ql = v3_div128_64(h, (uint64_t)lo, z, &rl);
+            u256_set_u128(q, ((u128)qh << 64) | ql);
             *inexact = rl != 0;
             return V3_OK;
         }
