@@ -22,6 +22,7 @@ cdef extern from "Python.h":
     long PyLong_AsLong(object o) except? -1
 
 cdef extern from "v3math.h" nogil:
+    int v3_eq(const u256 *a, const u256 *b)
     ctypedef struct v3_swap_out:
         u256 amount0
         u256 amount1
@@ -223,9 +224,25 @@ cdef inline int32_t _spacing(object tick_spacing) except? -1:
     return s
 
 
-cdef inline tuple _result(v3_swap_out *o):
-    return (v3_i256_to_py(&o.amount0), v3_i256_to_py(&o.amount1), v3_u256_to_py(&o.sqrt_price),
-            o.tick, v3_u128_to_py(o.liquidity), o.ticks_crossed)
+cdef inline object _amount_obj(const u256 *x, const u256 *given, object given_obj):
+    """The int256 ``x`` as an int: the caller's own ``amount_specified`` object when it holds
+    that value (an exact input fully spent), else a new int."""
+    if v3_eq(x, given) and PyLong_CheckExact(given_obj):
+        return given_obj
+    return v3_i256_to_py(x)
+
+
+cdef inline tuple _result(v3_swap_out *o, const u256 *amount, object amount_obj, int32_t tick,
+                          object tick_obj, u128 liquidity, object liquidity_obj):
+    """The result tuple. Values equal to an argument (the amount, an unchanged tick or
+    liquidity) are returned as the caller's int objects instead of new equal ints."""
+    return (_amount_obj(&o.amount0, amount, amount_obj),
+            _amount_obj(&o.amount1, amount, amount_obj),
+            v3_u256_to_py(&o.sqrt_price),
+            tick_obj if o.tick == tick and PyLong_CheckExact(tick_obj) else o.tick,
+            liquidity_obj if o.liquidity == liquidity and PyLong_CheckExact(liquidity_obj)
+            else v3_u128_to_py(o.liquidity),
+            o.ticks_crossed)
 
 
 cdef class PreparedPool:
@@ -295,7 +312,7 @@ cdef class PreparedPool:
                              self._spacing, zfo, &amt, &lim, &o)
         if e:
             raise_v3(e)
-        return _result(&o)
+        return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
 
     def swap_nogil(self, sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
                    sqrt_price_limit_x96):
@@ -315,7 +332,7 @@ cdef class PreparedPool:
                         zfo, &amt, &lim, &o)
         if e:
             raise_v3(e)
-        return _result(&o)
+        return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
 
 
 def swap(sqrt_price_x96, tick, liquidity, fee_pips, tick_spacing, ticks, liquidity_nets,
@@ -356,7 +373,7 @@ def swap(sqrt_price_x96, tick, liquidity, fee_pips, tick_spacing, ticks, liquidi
         _release(&td)
     if e:
         raise_v3(e)
-    return _result(&o)
+    return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
 
 
 def next_initialized_tick_within_one_word(ticks, tick, tick_spacing, lte):

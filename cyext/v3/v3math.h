@@ -946,17 +946,29 @@ static inline Py_ssize_t v3_lower_bound(const int32_t *ticks, Py_ssize_t n, int6
     return lo;
 }
 
+/* v3_lower_bound, trying *hint first (the swap loop's next search usually lands next to the
+ * previous one); *hint becomes the result */
+static inline Py_ssize_t v3_lower_bound_hint(const int32_t *ticks, Py_ssize_t n, int64_t x,
+                                             Py_ssize_t *hint) {
+    Py_ssize_t h = *hint;
+    if (!(h >= 0 && h <= n && (h == n || (int64_t)ticks[h] >= x) &&
+          (h == 0 || (int64_t)ticks[h - 1] < x)))
+        h = *hint = v3_lower_bound(ticks, n, x);
+    return h;
+}
+
 /* TickBitmap.nextInitializedTickWithinOneWord over the bitmap of `ticks` (sorted, each a
  * multiple of spacing). *idx is the index of the tick returned when initialized. */
-static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
-                                               int32_t spacing, int lte, int *initialized,
-                                               Py_ssize_t *idx) {
+static inline int32_t v3_next_initialized_tick_hint(const int32_t *ticks, Py_ssize_t n,
+                                                    int32_t tick, int32_t spacing, int lte,
+                                                    int *initialized, Py_ssize_t *idx,
+                                                    Py_ssize_t *hint) {
     int32_t compressed = tick / spacing;
     if (tick < 0 && tick % spacing != 0) compressed--;
     if (lte) {
         int32_t word_lo = (compressed >> 8) * 256; /* arithmetic shift */
         /* largest initialized compressed c <= compressed */
-        Py_ssize_t i = v3_lower_bound(ticks, n, (int64_t)compressed * spacing + 1) - 1;
+        Py_ssize_t i = v3_lower_bound_hint(ticks, n, (int64_t)compressed * spacing + 1, hint) - 1;
         if (i >= 0 && (int64_t)ticks[i] >= (int64_t)word_lo * spacing) {
             *initialized = 1;
             *idx = i;
@@ -967,7 +979,7 @@ static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t 
     }
     int32_t start = compressed + 1;
     int32_t word_hi = (start >> 8) * 256 + 255;
-    Py_ssize_t i = v3_lower_bound(ticks, n, (int64_t)start * spacing);
+    Py_ssize_t i = v3_lower_bound_hint(ticks, n, (int64_t)start * spacing, hint);
     if (i < n && (int64_t)ticks[i] <= (int64_t)word_hi * spacing) {
         *initialized = 1;
         *idx = i;
@@ -975,6 +987,13 @@ static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t 
     }
     *initialized = 0;
     return (int32_t)((int64_t)word_hi * spacing);
+}
+
+static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
+                                               int32_t spacing, int lte, int *initialized,
+                                               Py_ssize_t *idx) {
+    Py_ssize_t hint = -1;
+    return v3_next_initialized_tick_hint(ticks, n, tick, spacing, lte, initialized, idx, &hint);
 }
 
 typedef struct {
@@ -999,13 +1018,14 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
     u256 rem = *amount_specified, calc = {{0, 0, 0, 0}}, price = *sqrt_price;
     u128 liq = liquidity;
     int64_t crossed = 0;
+    Py_ssize_t hint = -1; /* lower-bound position of the last tick search */
     int e;
     while (!u256_is_zero(&rem) && !v3_eq(&price, limit)) {
         u256 start = price, sqrt_next, step_in, step_out, step_fee, s;
         int initialized;
         Py_ssize_t idx = -1;
-        int32_t tick_next =
-            v3_next_initialized_tick(ticks, n, tick, spacing, zfo, &initialized, &idx);
+        int32_t tick_next = v3_next_initialized_tick_hint(ticks, n, tick, spacing, zfo,
+                                                          &initialized, &idx, &hint);
         if (tick_next < V3_MIN_TICK) tick_next = V3_MIN_TICK;
         else if (tick_next > V3_MAX_TICK) tick_next = V3_MAX_TICK;
         e = v3_sqrt_ratio_at_tick_cached(tick_next, &sqrt_next);
@@ -1045,6 +1065,7 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
                 e = v3_add_delta(liq, net, &liq);
                 if (e) return e;
                 crossed++;
+                hint += zfo ? -1 : 1; /* the next search's position, past the crossed tick */
             }
             tick = zfo ? tick_next - 1 : tick_next;
         } else if (!v3_eq(&price, &start)) {
