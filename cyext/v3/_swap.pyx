@@ -33,6 +33,10 @@ cdef extern from "v3math.h" nogil:
     int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n, const u256 *sqrt_price,
                 int32_t tick, u128 liquidity, uint32_t fee, int32_t spacing, int zfo,
                 const u256 *amount_specified, const u256 *limit, v3_swap_out *out)
+    int v3_swap_hint(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                     const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                     int32_t spacing, int zfo, const u256 *amount_specified, const u256 *limit,
+                     v3_swap_out *out, Py_ssize_t *first_hint)
     int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
                                      int32_t spacing, int lte, int *initialized,
                                      Py_ssize_t *idx)
@@ -259,11 +263,13 @@ cdef class PreparedPool:
     cdef Py_ssize_t _n
     cdef int32_t _spacing
     cdef uint32_t _fee
+    cdef Py_ssize_t _hint[2]   # per direction: where the last swap's first tick search ended
     cdef readonly object fee_pips
     cdef readonly object tick_spacing
 
     def __cinit__(self, fee_pips, tick_spacing, ticks, liquidity_nets):
         cdef TickData td
+        self._hint[0] = self._hint[1] = -1
         self._fee = get_fee_pips(fee_pips)
         self._spacing = _spacing(tick_spacing)
         self.fee_pips = int(fee_pips)
@@ -308,8 +314,8 @@ cdef class PreparedPool:
         get_int(amount_specified, &amt, 256)
         get_uint(sqrt_price_limit_x96, &lim, 160)
         cdef bint zfo = zero_for_one
-        cdef int e = v3_swap(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
-                             self._spacing, zfo, &amt, &lim, &o)
+        cdef int e = v3_swap_hint(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
+                                  self._spacing, zfo, &amt, &lim, &o, &self._hint[zfo])
         if e:
             raise_v3(e)
         return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
@@ -327,9 +333,11 @@ cdef class PreparedPool:
         get_uint(sqrt_price_limit_x96, &lim, 160)
         cdef bint zfo = zero_for_one
         cdef int e
+        cdef Py_ssize_t hint = self._hint[zfo]   # a local copy: other threads share the pool
         with nogil:
-            e = v3_swap(self._ticks, self._nets, self._n, &sp, t, l, self._fee, self._spacing,
-                        zfo, &amt, &lim, &o)
+            e = v3_swap_hint(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
+                             self._spacing, zfo, &amt, &lim, &o, &hint)
+        self._hint[zfo] = hint
         if e:
             raise_v3(e)
         return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
@@ -365,8 +373,8 @@ def swap(sqrt_price_x96, tick, liquidity, fee_pips, tick_spacing, ticks, liquidi
         pool = <PreparedPool>ticks
         if pool._spacing != spacing or pool._fee != fee:
             raise _E.TickDataError("fee_pips / tick_spacing differ from the PreparedPool's")
-        e = v3_swap(pool._ticks, pool._nets, pool._n, &sp, t, l, fee, spacing, zfo, &amt, &lim,
-                    &o)
+        e = v3_swap_hint(pool._ticks, pool._nets, pool._n, &sp, t, l, fee, spacing, zfo, &amt,
+                         &lim, &o, &pool._hint[zfo])
     else:
         _load(&td, ticks, liquidity_nets, spacing, stack_ticks, stack_nets)
         e = v3_swap(td.ticks, td.nets, td.n, &sp, t, l, fee, spacing, zfo, &amt, &lim, &o)

@@ -1005,11 +1005,13 @@ typedef struct {
     int64_t ticks_crossed;
 } v3_swap_out;
 
-/* UniswapV3Pool.swap (feeProtocol 0): the price/tick/liquidity loop and the returned deltas. */
-static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
-                          const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
-                          int32_t spacing, int zfo, const u256 *amount_specified,
-                          const u256 *limit, v3_swap_out *out) {
+/* UniswapV3Pool.swap (feeProtocol 0): the price/tick/liquidity loop and the returned deltas.
+ * *first_hint: where the first tick search starts (any value; -1: none), set to where it
+ * ended, for the next swap from the same state. */
+static inline int v3_swap_hint(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                               const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                               int32_t spacing, int zfo, const u256 *amount_specified,
+                               const u256 *limit, v3_swap_out *out, Py_ssize_t *first_hint) {
     if (u256_is_zero(amount_specified)) return V3_ERR_AS;
     if (zfo ? !(u256_cmp(limit, sqrt_price) < 0 && u256_cmp(limit, &V3_MIN_SQRT_RATIO) > 0)
             : !(u256_cmp(limit, sqrt_price) > 0 && u256_cmp(limit, &V3_MAX_SQRT_RATIO) < 0))
@@ -1018,14 +1020,18 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
     u256 rem = *amount_specified, calc = {{0, 0, 0, 0}}, price = *sqrt_price;
     u128 liq = liquidity;
     int64_t crossed = 0;
-    Py_ssize_t hint = -1; /* lower-bound position of the last tick search */
-    int e;
+    Py_ssize_t hint = *first_hint; /* lower-bound position of the last tick search */
+    int e, first = 1;
     while (!u256_is_zero(&rem) && !v3_eq(&price, limit)) {
         u256 start = price, sqrt_next, step_in, step_out, step_fee, s;
         int initialized;
         Py_ssize_t idx = -1;
         int32_t tick_next = v3_next_initialized_tick_hint(ticks, n, tick, spacing, zfo,
                                                           &initialized, &idx, &hint);
+        if (first) {
+            *first_hint = hint;
+            first = 0;
+        }
         if (tick_next < V3_MIN_TICK) tick_next = V3_MIN_TICK;
         else if (tick_next > V3_MAX_TICK) tick_next = V3_MAX_TICK;
         e = v3_sqrt_ratio_at_tick_cached(tick_next, &sqrt_next);
@@ -1087,6 +1093,15 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
     out->liquidity = liq;
     out->ticks_crossed = crossed;
     return V3_OK;
+}
+
+static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                          const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                          int32_t spacing, int zfo, const u256 *amount_specified,
+                          const u256 *limit, v3_swap_out *out) {
+    Py_ssize_t hint = -1;
+    return v3_swap_hint(ticks, nets, n, sqrt_price, tick, liquidity, fee, spacing, zfo,
+                        amount_specified, limit, out, &hint);
 }
 
 /* ------------------------------------------------------------------ Python int boundary */
