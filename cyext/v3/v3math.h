@@ -727,9 +727,13 @@ static inline int v3_amount0_delta(u256 *out, const u256 *pa, const u256 *pb, u1
         ab.w[1] = (uint64_t)(ablo >> 64);
         ab.w[2] = (uint64_t)abhi;
         ab.w[3] = (uint64_t)(abhi >> 64);
-        uint64_t p[8];
-        v3_mul_full(p, &n1, &n2);
-        int m = v3_nlimbs(p, 8), nd = u256_nlimbs(&ab);
+        /* p = n1 * n2 = (liquidity * n2) << 96, n2 < 2^128 */
+        u128 lo, hi = v3_mul128(liq, u256_low128(&n2), &lo);
+        uint64_t l0 = (uint64_t)lo, l1 = (uint64_t)(lo >> 64), h0 = (uint64_t)hi,
+                 h1 = (uint64_t)(hi >> 64);
+        uint64_t p[6] = {0, l0 << 32, (l0 >> 32) | (l1 << 32), (l1 >> 32) | (h0 << 32),
+                         (h0 >> 32) | (h1 << 32), h1 >> 32};
+        int m = v3_nlimbs(p, 6), nd = u256_nlimbs(&ab);
         uint64_t qq[8] = {0, 0, 0, 0, 0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
         int inexact;
         if (m < nd) {
