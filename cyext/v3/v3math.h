@@ -867,11 +867,31 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
     u256_set_u64(amount_out, 0);
     if (exact_in) {
         u256 less_fee;
-        e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
-        if (e) return e;
-        e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
-                : v3_amount1_delta(amount_in, cur, target, liq, 1);
-        if (e) return e;
+        if (fee_pips < 1000000u && u256_fits_u128(amount_remaining)) {
+            /* amountRemainingLessFee = mulDiv(remaining, 1e6 - fee, 1e6) cannot revert here, so
+             * it may come after amountIn, and when it reaches amountIn (the step ends at the
+             * target) it is not needed at all: floor(X / 1e6) >= A <=> X >= A * 1e6. */
+            e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
+                    : v3_amount1_delta(amount_in, cur, target, liq, 1);
+            if (e) return e;
+            if (u256_fits_u128(amount_in)) {
+                /* X = remaining * (1e6 - fee), A * 1e6: both < 2^148, as (hi, lo) */
+                u128 xl, xh = v3_mul128(u256_low128(amount_remaining), 1000000u - fee_pips, &xl);
+                u128 al, ah = v3_mul128(u256_low128(amount_in), 1000000u, &al);
+                if (xh > ah || (xh == ah && xl >= al)) {
+                    *next = *target;
+                    goto step_amounts;
+                }
+            }
+            e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
+            if (e) return e;
+        } else {
+            e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
+            if (e) return e;
+            e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
+                    : v3_amount1_delta(amount_in, cur, target, liq, 1);
+            if (e) return e;
+        }
         if (u256_cmp(&less_fee, amount_in) >= 0) *next = *target;
         else {
             e = v3_next_sqrt_price_from_input(next, cur, liq, &less_fee, zfo);
@@ -888,6 +908,7 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
             if (e) return e;
         }
     }
+step_amounts:;
     int max = v3_eq(target, next);
     if (zfo) {
         if (!(max && exact_in)) {
