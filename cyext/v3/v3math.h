@@ -416,6 +416,47 @@ static inline int v3_mul_div_rounding_up(u256 *r, const u256 *a, const u256 *b, 
     return V3_OK;
 }
 
+/* floor(p / d) for p < 2^128 and 0 < d < 2^32, remainder in *r: long division in 32-bit digits
+ * below the high limb, so that with a constant d (inlined) every division is a multiplication */
+V3_AI u128 v3_div_u128_small(u128 p, uint64_t d, uint64_t *r) {
+    uint64_t h = (uint64_t)(p >> 64), l = (uint64_t)p;
+    if (h == 0) {
+        uint64_t q = l / d;
+        *r = l - q * d;
+        return q;
+    }
+    uint64_t qh = h / d, rh = h - qh * d;
+    uint64_t x1 = (rh << 32) | (l >> 32), q1 = x1 / d, r1 = x1 - q1 * d;
+    uint64_t x0 = (r1 << 32) | (l & 0xffffffffULL), q0 = x0 / d;
+    *r = x0 - q0 * d;
+    return ((u128)qh << 64) | ((u128)q1 << 32) | q0;
+}
+
+/* SwapMath's fee: mulDivRoundingUp(amountIn, feePips, 1e6 - feePips) for fee < 1e6; the usual
+ * fee tiers divide by constants */
+static inline int v3_fee_amount(u256 *r, const u256 *amount_in, uint32_t fee_pips) {
+    if (fee_pips < 1000000u && u256_fits_u128(amount_in)) {
+        u128 lo, hi = v3_mul128(u256_low128(amount_in), fee_pips, &lo);
+        if (hi == 0) {
+            uint64_t rem;
+            u128 q;
+            switch (fee_pips) {
+            case 100: q = v3_div_u128_small(lo, 999900u, &rem); break;
+            case 500: q = v3_div_u128_small(lo, 999500u, &rem); break;
+            case 3000: q = v3_div_u128_small(lo, 997000u, &rem); break;
+            case 10000: q = v3_div_u128_small(lo, 990000u, &rem); break;
+            default: q = v3_div_u128_small(lo, 1000000u - fee_pips, &rem); break;
+            }
+            u256_set_u128(r, q + (rem != 0)); /* rem != 0 needs d >= 2: q < 2^127, no wrap */
+            return V3_OK;
+        }
+    }
+    u256 fee, one_minus;
+    u256_set_u64(&fee, fee_pips);
+    u256_set_u64(&one_minus, (uint64_t)((1000000u - fee_pips) & 0xffffffu)); /* uint24 wrap */
+    return v3_mul_div_rounding_up(r, amount_in, &fee, &one_minus);
+}
+
 /* ------------------------------------------------------------------ TickMath */
 
 static const uint64_t V3_TICK_C[20][2] = { /* {hi, lo} of the Q128 factors, bit 0..19 */
@@ -858,11 +899,10 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
                                        u256 *fee_amount) {
     int zfo = u256_cmp(cur, target) >= 0;
     int exact_in = !v3_is_neg(amount_remaining);
-    u256 one_minus, e6, fee, neg_rem;
+    u256 one_minus, e6, neg_rem;
     int e;
     u256_set_u64(&one_minus, (uint64_t)((1000000u - fee_pips) & 0xffffffu)); /* uint24 wrap */
     u256_set_u64(&e6, 1000000u);
-    u256_set_u64(&fee, fee_pips);
     u256_set_u64(amount_in, 0);
     u256_set_u64(amount_out, 0);
     if (exact_in) {
@@ -874,17 +914,22 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
             e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
                     : v3_amount1_delta(amount_in, cur, target, liq, 1);
             if (e) return e;
+            /* X = remaining * (1e6 - fee) and A * 1e6: both < 2^148, as (hi, lo) */
+            u128 xl, xh = v3_mul128(u256_low128(amount_remaining), 1000000u - fee_pips, &xl);
             if (u256_fits_u128(amount_in)) {
-                /* X = remaining * (1e6 - fee), A * 1e6: both < 2^148, as (hi, lo) */
-                u128 xl, xh = v3_mul128(u256_low128(amount_remaining), 1000000u - fee_pips, &xl);
                 u128 al, ah = v3_mul128(u256_low128(amount_in), 1000000u, &al);
                 if (xh > ah || (xh == ah && xl >= al)) {
                     *next = *target;
                     goto step_amounts;
                 }
             }
-            e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
-            if (e) return e;
+            if (xh == 0) { /* X < 2^128: divisions by the constant 1e6 */
+                uint64_t rem;
+                u256_set_u128(&less_fee, v3_div_u128_small(xl, 1000000u, &rem));
+            } else {
+                e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
+                if (e) return e;
+            }
         } else {
             e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
             if (e) return e;
@@ -937,7 +982,7 @@ step_amounts:;
     if (exact_in && !v3_eq(next, target)) {
         u256_sub(fee_amount, amount_remaining, amount_in);
     } else {
-        e = v3_mul_div_rounding_up(fee_amount, amount_in, &fee, &one_minus);
+        e = v3_fee_amount(fee_amount, amount_in, fee_pips);
         if (e) return e;
     }
     return V3_OK;
