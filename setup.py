@@ -27,6 +27,7 @@ def extensions() -> list:
             [str(path)],
             include_dirs=["cyext"],
             extra_compile_args=["-O3"],
+            libraries=["m"],  # v3math.h: log2
         )
         for path in sorted(Path("cyext").rglob("_*.pyx"))
     ]

@@ -22,6 +22,7 @@ cdef extern from "Python.h":
     long PyLong_AsLong(object o) except? -1
 
 cdef extern from "v3math.h" nogil:
+    int v3_eq(const u256 *a, const u256 *b)
     ctypedef struct v3_swap_out:
         u256 amount0
         u256 amount1
@@ -32,6 +33,10 @@ cdef extern from "v3math.h" nogil:
     int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n, const u256 *sqrt_price,
                 int32_t tick, u128 liquidity, uint32_t fee, int32_t spacing, int zfo,
                 const u256 *amount_specified, const u256 *limit, v3_swap_out *out)
+    int v3_swap_hint(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                     const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                     int32_t spacing, int zfo, const u256 *amount_specified, const u256 *limit,
+                     v3_swap_out *out, Py_ssize_t *first_hint)
     int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
                                      int32_t spacing, int lte, int *initialized,
                                      Py_ssize_t *idx)
@@ -223,9 +228,25 @@ cdef inline int32_t _spacing(object tick_spacing) except? -1:
     return s
 
 
-cdef inline tuple _result(v3_swap_out *o):
-    return (v3_i256_to_py(&o.amount0), v3_i256_to_py(&o.amount1), v3_u256_to_py(&o.sqrt_price),
-            o.tick, v3_u128_to_py(o.liquidity), o.ticks_crossed)
+cdef inline object _amount_obj(const u256 *x, const u256 *given, object given_obj):
+    """The int256 ``x`` as an int: the caller's own ``amount_specified`` object when it holds
+    that value (an exact input fully spent), else a new int."""
+    if v3_eq(x, given) and PyLong_CheckExact(given_obj):
+        return given_obj
+    return v3_i256_to_py(x)
+
+
+cdef inline tuple _result(v3_swap_out *o, const u256 *amount, object amount_obj, int32_t tick,
+                          object tick_obj, u128 liquidity, object liquidity_obj):
+    """The result tuple. Values equal to an argument (the amount, an unchanged tick or
+    liquidity) are returned as the caller's int objects instead of new equal ints."""
+    return (_amount_obj(&o.amount0, amount, amount_obj),
+            _amount_obj(&o.amount1, amount, amount_obj),
+            v3_u256_to_py(&o.sqrt_price),
+            tick_obj if o.tick == tick and PyLong_CheckExact(tick_obj) else o.tick,
+            liquidity_obj if o.liquidity == liquidity and PyLong_CheckExact(liquidity_obj)
+            else v3_u128_to_py(o.liquidity),
+            o.ticks_crossed)
 
 
 cdef class PreparedPool:
@@ -242,11 +263,13 @@ cdef class PreparedPool:
     cdef Py_ssize_t _n
     cdef int32_t _spacing
     cdef uint32_t _fee
+    cdef Py_ssize_t _hint[2]   # per direction: where the last swap's first tick search ended
     cdef readonly object fee_pips
     cdef readonly object tick_spacing
 
     def __cinit__(self, fee_pips, tick_spacing, ticks, liquidity_nets):
         cdef TickData td
+        self._hint[0] = self._hint[1] = -1
         self._fee = get_fee_pips(fee_pips)
         self._spacing = _spacing(tick_spacing)
         self.fee_pips = int(fee_pips)
@@ -291,11 +314,11 @@ cdef class PreparedPool:
         get_int(amount_specified, &amt, 256)
         get_uint(sqrt_price_limit_x96, &lim, 160)
         cdef bint zfo = zero_for_one
-        cdef int e = v3_swap(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
-                             self._spacing, zfo, &amt, &lim, &o)
+        cdef int e = v3_swap_hint(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
+                                  self._spacing, zfo, &amt, &lim, &o, &self._hint[zfo])
         if e:
             raise_v3(e)
-        return _result(&o)
+        return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
 
     def swap_nogil(self, sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
                    sqrt_price_limit_x96):
@@ -310,12 +333,14 @@ cdef class PreparedPool:
         get_uint(sqrt_price_limit_x96, &lim, 160)
         cdef bint zfo = zero_for_one
         cdef int e
+        cdef Py_ssize_t hint = self._hint[zfo]   # a local copy: other threads share the pool
         with nogil:
-            e = v3_swap(self._ticks, self._nets, self._n, &sp, t, l, self._fee, self._spacing,
-                        zfo, &amt, &lim, &o)
+            e = v3_swap_hint(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
+                             self._spacing, zfo, &amt, &lim, &o, &hint)
+        self._hint[zfo] = hint
         if e:
             raise_v3(e)
-        return _result(&o)
+        return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
 
 
 def swap(sqrt_price_x96, tick, liquidity, fee_pips, tick_spacing, ticks, liquidity_nets,
@@ -348,15 +373,15 @@ def swap(sqrt_price_x96, tick, liquidity, fee_pips, tick_spacing, ticks, liquidi
         pool = <PreparedPool>ticks
         if pool._spacing != spacing or pool._fee != fee:
             raise _E.TickDataError("fee_pips / tick_spacing differ from the PreparedPool's")
-        e = v3_swap(pool._ticks, pool._nets, pool._n, &sp, t, l, fee, spacing, zfo, &amt, &lim,
-                    &o)
+        e = v3_swap_hint(pool._ticks, pool._nets, pool._n, &sp, t, l, fee, spacing, zfo, &amt,
+                         &lim, &o, &pool._hint[zfo])
     else:
         _load(&td, ticks, liquidity_nets, spacing, stack_ticks, stack_nets)
         e = v3_swap(td.ticks, td.nets, td.n, &sp, t, l, fee, spacing, zfo, &amt, &lim, &o)
         _release(&td)
     if e:
         raise_v3(e)
-    return _result(&o)
+    return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
 
 
 def next_initialized_tick_within_one_word(ticks, tick, tick_spacing, lte):

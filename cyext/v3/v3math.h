@@ -183,9 +183,14 @@ V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
         un[m] = 0;
     }
     const uint64_t vtop = vn[n - 1], vsec = vn[n - 2];
+    int j = m - n;
+    /* Leading quotient digits that are 0: with (un[j+n] un[j+n-1]) < vtop the estimate qhat is
+     * 0, and qhat >= the digit (Knuth), so the step would subtract nothing. */
+    while (j >= 0 && un[j + n] == 0 && un[j + n - 1] < vtop) q[j--] = 0;
     uint64_t vinv = 0;
-    if (m - n >= 1) vinv = v3_reciprocal(vtop); /* 2+ quotient digits: one divq, then muls */
-    for (int j = m - n; j >= 0; j--) {
+    int preinv = j >= 1;
+    if (preinv) vinv = v3_reciprocal(vtop); /* 2+ quotient digits: one divq, then muls */
+    for (; j >= 0; j--) {
         uint64_t qhat, rhat;
         int rovf = 0;
         if (un[j + n] >= vtop) { /* == : the estimate is B or more, clamp to B - 1 */
@@ -193,7 +198,7 @@ V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
             u128 t = (u128)un[j + n - 1] + vtop;
             rhat = (uint64_t)t;
             rovf = (int)(t >> 64);
-        } else if (m - n >= 1) {
+        } else if (preinv) {
             qhat = v3_div128_64_preinv(un[j + n], un[j + n - 1], vtop, vinv, &rhat);
         } else {
             qhat = v3_div128_64(un[j + n], un[j + n - 1], vtop, &rhat);
@@ -335,23 +340,23 @@ static inline int v3_muldiv_core(u256 *q, int *inexact, const u256 *a, const u25
                                  const u256 *d) {
     int nd = u256_nlimbs(d);
     if (nd == 0) return V3_ERR_MULDIV_ZERO;
-    if (u256_fits_u128(a) && u256_fits_u128(b) && nd <= 2) {
-        /* product < 2^256, divisor < 2^128 */
-        u128 x = u256_low128(a), y = u256_low128(b), z = u256_low128(d);
-        if (((x | y) >> 64) == 0) {
-            u128 p = x * y;
-            u256_set_u128(q, p / z);
-            *inexact = (p % z) != 0;
-            return V3_OK;
-        }
-    }
     uint64_t p[8];
     if (u256_fits_u128(a) && u256_fits_u128(b)) {
-        u128 lo, hi = v3_mul128(u256_low128(a), u256_low128(b), &lo);
-        if (hi == 0 && nd == 1) { /* 128 / 64 bits: two hardware divisions */
-            uint64_t z = d->w[0], h = (uint64_t)(lo >> 64), rh = h % z, rl;
-            uint64_t ql = v3_div128_64(rh, (uint64_t)lo, z, &rl);
-            u256_set_u128(q, ((u128)(h / z) << 64) | ql);
+        u128 x = u256_low128(a), y = u256_low128(b), lo, hi;
+        if (((x | y) >> 64) == 0) {
+            lo = x * y;
+            hi = 0;
+        } else {
+            hi = v3_mul128(x, y, &lo);
+        }
+        if (hi == 0 && nd == 1) { /* 128 / 64 bits: one or two hardware divisions */
+            uint64_t z = d->w[0], h = (uint64_t)(lo >> 64), rl, qh = 0;
+            if (h >= z) {
+                qh = h / z;
+                h %= z;
+            }
+            uint64_t ql = v3_div128_64(h, (uint64_t)lo, z, &rl);
+            u256_set_u128(q, ((u128)qh << 64) | ql);
             *inexact = rl != 0;
             return V3_OK;
         }
@@ -409,6 +414,47 @@ static inline int v3_mul_div_rounding_up(u256 *r, const u256 *a, const u256 *b, 
         v3_inc(r);
     }
     return V3_OK;
+}
+
+/* floor(p / d) for p < 2^128 and 0 < d < 2^32, remainder in *r: long division in 32-bit digits
+ * below the high limb, so that with a constant d (inlined) every division is a multiplication */
+V3_AI u128 v3_div_u128_small(u128 p, uint64_t d, uint64_t *r) {
+    uint64_t h = (uint64_t)(p >> 64), l = (uint64_t)p;
+    if (h == 0) {
+        uint64_t q = l / d;
+        *r = l - q * d;
+        return q;
+    }
+    uint64_t qh = h / d, rh = h - qh * d;
+    uint64_t x1 = (rh << 32) | (l >> 32), q1 = x1 / d, r1 = x1 - q1 * d;
+    uint64_t x0 = (r1 << 32) | (l & 0xffffffffULL), q0 = x0 / d;
+    *r = x0 - q0 * d;
+    return ((u128)qh << 64) | ((u128)q1 << 32) | q0;
+}
+
+/* SwapMath's fee: mulDivRoundingUp(amountIn, feePips, 1e6 - feePips) for fee < 1e6; the usual
+ * fee tiers divide by constants */
+static inline int v3_fee_amount(u256 *r, const u256 *amount_in, uint32_t fee_pips) {
+    if (fee_pips < 1000000u && u256_fits_u128(amount_in)) {
+        u128 lo, hi = v3_mul128(u256_low128(amount_in), fee_pips, &lo);
+        if (hi == 0) {
+            uint64_t rem;
+            u128 q;
+            switch (fee_pips) {
+            case 100: q = v3_div_u128_small(lo, 999900u, &rem); break;
+            case 500: q = v3_div_u128_small(lo, 999500u, &rem); break;
+            case 3000: q = v3_div_u128_small(lo, 997000u, &rem); break;
+            case 10000: q = v3_div_u128_small(lo, 990000u, &rem); break;
+            default: q = v3_div_u128_small(lo, 1000000u - fee_pips, &rem); break;
+            }
+            u256_set_u128(r, q + (rem != 0)); /* rem != 0 needs d >= 2: q < 2^127, no wrap */
+            return V3_OK;
+        }
+    }
+    u256 fee, one_minus;
+    u256_set_u64(&fee, fee_pips);
+    u256_set_u64(&one_minus, (uint64_t)((1000000u - fee_pips) & 0xffffffu)); /* uint24 wrap */
+    return v3_mul_div_rounding_up(r, amount_in, &fee, &one_minus);
 }
 
 /* ------------------------------------------------------------------ TickMath */
@@ -512,8 +558,10 @@ static inline int v3_sqrt_ratio_at_tick_cached(int32_t tick, u256 *out) {
     return V3_OK;
 }
 
-/* TickMath.getTickAtSqrtRatio */
-static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
+/* TickMath.getTickAtSqrtRatio with the contract's own algorithm (fixed-point log2 by 14
+ * squarings, then one getSqrtRatioAtTick check). Kept as the reference v3_tick_at_sqrt_ratio is
+ * checked against; the swap loop uses the faster v3_tick_at_sqrt_ratio below. */
+static inline int v3_tick_at_sqrt_ratio_log2(const u256 *sp, int32_t *tick) {
     if (u256_cmp(sp, &V3_MIN_SQRT_RATIO) < 0 || u256_cmp(sp, &V3_MAX_SQRT_RATIO) >= 0)
         return V3_ERR_R;
     /* ratio = sqrtP << 32, 65..192 bits */
@@ -571,6 +619,43 @@ static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
     int e = v3_sqrt_ratio_at_tick_cached(tick_hi, &s);
     if (e) return e;
     *tick = u256_cmp(&s, sp) <= 0 ? tick_hi : tick_low;
+    return V3_OK;
+}
+
+/* TickMath.getTickAtSqrtRatio: the greatest tick t with getSqrtRatioAtTick(t) <= sqrtPriceX96
+ * (the contract's result; TickMathEchidnaTest checks exactly this invariant), found from a
+ * double-precision estimate instead of the contract's 14 dependent 128-bit squarings.
+ *
+ * Why the estimate is exact away from integers: let x = log_{sqrt(1.0001)}(sp / 2^96), the
+ * real position of sp on the tick scale. `est` is within 1e-9 of x (three uint64 -> double
+ * roundings, glibc log2 < 1 ulp of a value below 2^8, one product by K ~ 13863). The contract's
+ * getSqrtRatioAtTick(t) is the real 2^96 * 1.0001^(t/2) times (1 + e) with |e| < 2^-32 + 2^-58
+ * (Q128 products of relative error < 2^-64 each, then the rounding up of >> 32 on a value
+ * >= 2^32), i.e. it sits at position t + d with |d| < 5e-6. So when est is more than
+ * V3_TICK_EPS (~1e-3) from an integer, floor(est) is the answer; otherwise the answer is t0 or
+ * t0 - 1 for t0 the nearest integer, decided by the exact getSqrtRatioAtTick(t0) <= sp. */
+#include <math.h>
+#define V3_TICK_EPS (1.0 / 1024)
+static inline int v3_tick_at_sqrt_ratio(const u256 *sp, int32_t *tick) {
+    if (u256_cmp(sp, &V3_MIN_SQRT_RATIO) < 0 || u256_cmp(sp, &V3_MAX_SQRT_RATIO) >= 0)
+        return V3_ERR_R;
+    /* sp < 2^160: w[3] == 0 */
+    const double K = 13863.636746827591; /* 2 / log2(1.0001) (of the exact 1.0001) */
+    double d = (double)sp->w[2] * 0x1p128 + (double)sp->w[1] * 0x1p64 + (double)sp->w[0];
+    double est = (log2(d) - 96.0) * K;
+    double fl = floor(est), frac = est - fl;
+    int32_t t = (int32_t)fl;
+    if (frac > V3_TICK_EPS && frac < 1.0 - V3_TICK_EPS) {
+        *tick = t;
+        return V3_OK;
+    }
+    if (frac >= 0.5) t++;
+    if (t > V3_MAX_TICK) t = V3_MAX_TICK;
+    if (t < V3_MIN_TICK) t = V3_MIN_TICK;
+    u256 s;
+    int e = v3_sqrt_ratio_at_tick_cached(t, &s);
+    if (e) return e;
+    *tick = u256_cmp(&s, sp) <= 0 ? t : t - 1;
     return V3_OK;
 }
 
@@ -683,9 +768,13 @@ static inline int v3_amount0_delta(u256 *out, const u256 *pa, const u256 *pb, u1
         ab.w[1] = (uint64_t)(ablo >> 64);
         ab.w[2] = (uint64_t)abhi;
         ab.w[3] = (uint64_t)(abhi >> 64);
-        uint64_t p[8];
-        v3_mul_full(p, &n1, &n2);
-        int m = v3_nlimbs(p, 8), nd = u256_nlimbs(&ab);
+        /* p = n1 * n2 = (liquidity * n2) << 96, n2 < 2^128 */
+        u128 lo, hi = v3_mul128(liq, u256_low128(&n2), &lo);
+        uint64_t l0 = (uint64_t)lo, l1 = (uint64_t)(lo >> 64), h0 = (uint64_t)hi,
+                 h1 = (uint64_t)(hi >> 64);
+        uint64_t p[6] = {0, l0 << 32, (l0 >> 32) | (l1 << 32), (l1 >> 32) | (h0 << 32),
+                         (h0 >> 32) | (h1 << 32), h1 >> 32};
+        int m = v3_nlimbs(p, 6), nd = u256_nlimbs(&ab);
         uint64_t qq[8] = {0, 0, 0, 0, 0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
         int inexact;
         if (m < nd) {
@@ -810,20 +899,44 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
                                        u256 *fee_amount) {
     int zfo = u256_cmp(cur, target) >= 0;
     int exact_in = !v3_is_neg(amount_remaining);
-    u256 one_minus, e6, fee, neg_rem;
+    u256 one_minus, e6, neg_rem;
     int e;
     u256_set_u64(&one_minus, (uint64_t)((1000000u - fee_pips) & 0xffffffu)); /* uint24 wrap */
     u256_set_u64(&e6, 1000000u);
-    u256_set_u64(&fee, fee_pips);
     u256_set_u64(amount_in, 0);
     u256_set_u64(amount_out, 0);
     if (exact_in) {
         u256 less_fee;
-        e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
-        if (e) return e;
-        e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
-                : v3_amount1_delta(amount_in, cur, target, liq, 1);
-        if (e) return e;
+        if (fee_pips < 1000000u && u256_fits_u128(amount_remaining)) {
+            /* amountRemainingLessFee = mulDiv(remaining, 1e6 - fee, 1e6) cannot revert here, so
+             * it may come after amountIn, and when it reaches amountIn (the step ends at the
+             * target) it is not needed at all: floor(X / 1e6) >= A <=> X >= A * 1e6. */
+            e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
+                    : v3_amount1_delta(amount_in, cur, target, liq, 1);
+            if (e) return e;
+            /* X = remaining * (1e6 - fee) and A * 1e6: both < 2^148, as (hi, lo) */
+            u128 xl, xh = v3_mul128(u256_low128(amount_remaining), 1000000u - fee_pips, &xl);
+            if (u256_fits_u128(amount_in)) {
+                u128 al, ah = v3_mul128(u256_low128(amount_in), 1000000u, &al);
+                if (xh > ah || (xh == ah && xl >= al)) {
+                    *next = *target;
+                    goto step_amounts;
+                }
+            }
+            if (xh == 0) { /* X < 2^128: divisions by the constant 1e6 */
+                uint64_t rem;
+                u256_set_u128(&less_fee, v3_div_u128_small(xl, 1000000u, &rem));
+            } else {
+                e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
+                if (e) return e;
+            }
+        } else {
+            e = v3_mul_div(&less_fee, amount_remaining, &one_minus, &e6);
+            if (e) return e;
+            e = zfo ? v3_amount0_delta_cached(amount_in, target, cur, liq, 1)
+                    : v3_amount1_delta(amount_in, cur, target, liq, 1);
+            if (e) return e;
+        }
         if (u256_cmp(&less_fee, amount_in) >= 0) *next = *target;
         else {
             e = v3_next_sqrt_price_from_input(next, cur, liq, &less_fee, zfo);
@@ -840,6 +953,7 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
             if (e) return e;
         }
     }
+step_amounts:;
     int max = v3_eq(target, next);
     if (zfo) {
         if (!(max && exact_in)) {
@@ -868,7 +982,7 @@ static inline int v3_compute_swap_step(const u256 *cur, const u256 *target, u128
     if (exact_in && !v3_eq(next, target)) {
         u256_sub(fee_amount, amount_remaining, amount_in);
     } else {
-        e = v3_mul_div_rounding_up(fee_amount, amount_in, &fee, &one_minus);
+        e = v3_fee_amount(fee_amount, amount_in, fee_pips);
         if (e) return e;
     }
     return V3_OK;
@@ -902,17 +1016,29 @@ static inline Py_ssize_t v3_lower_bound(const int32_t *ticks, Py_ssize_t n, int6
     return lo;
 }
 
+/* v3_lower_bound, trying *hint first (the swap loop's next search usually lands next to the
+ * previous one); *hint becomes the result */
+static inline Py_ssize_t v3_lower_bound_hint(const int32_t *ticks, Py_ssize_t n, int64_t x,
+                                             Py_ssize_t *hint) {
+    Py_ssize_t h = *hint;
+    if (!(h >= 0 && h <= n && (h == n || (int64_t)ticks[h] >= x) &&
+          (h == 0 || (int64_t)ticks[h - 1] < x)))
+        h = *hint = v3_lower_bound(ticks, n, x);
+    return h;
+}
+
 /* TickBitmap.nextInitializedTickWithinOneWord over the bitmap of `ticks` (sorted, each a
  * multiple of spacing). *idx is the index of the tick returned when initialized. */
-static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
-                                               int32_t spacing, int lte, int *initialized,
-                                               Py_ssize_t *idx) {
+static inline int32_t v3_next_initialized_tick_hint(const int32_t *ticks, Py_ssize_t n,
+                                                    int32_t tick, int32_t spacing, int lte,
+                                                    int *initialized, Py_ssize_t *idx,
+                                                    Py_ssize_t *hint) {
     int32_t compressed = tick / spacing;
     if (tick < 0 && tick % spacing != 0) compressed--;
     if (lte) {
         int32_t word_lo = (compressed >> 8) * 256; /* arithmetic shift */
         /* largest initialized compressed c <= compressed */
-        Py_ssize_t i = v3_lower_bound(ticks, n, (int64_t)compressed * spacing + 1) - 1;
+        Py_ssize_t i = v3_lower_bound_hint(ticks, n, (int64_t)compressed * spacing + 1, hint) - 1;
         if (i >= 0 && (int64_t)ticks[i] >= (int64_t)word_lo * spacing) {
             *initialized = 1;
             *idx = i;
@@ -923,7 +1049,7 @@ static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t 
     }
     int32_t start = compressed + 1;
     int32_t word_hi = (start >> 8) * 256 + 255;
-    Py_ssize_t i = v3_lower_bound(ticks, n, (int64_t)start * spacing);
+    Py_ssize_t i = v3_lower_bound_hint(ticks, n, (int64_t)start * spacing, hint);
     if (i < n && (int64_t)ticks[i] <= (int64_t)word_hi * spacing) {
         *initialized = 1;
         *idx = i;
@@ -931,6 +1057,13 @@ static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t 
     }
     *initialized = 0;
     return (int32_t)((int64_t)word_hi * spacing);
+}
+
+static inline int32_t v3_next_initialized_tick(const int32_t *ticks, Py_ssize_t n, int32_t tick,
+                                               int32_t spacing, int lte, int *initialized,
+                                               Py_ssize_t *idx) {
+    Py_ssize_t hint = -1;
+    return v3_next_initialized_tick_hint(ticks, n, tick, spacing, lte, initialized, idx, &hint);
 }
 
 typedef struct {
@@ -942,11 +1075,13 @@ typedef struct {
     int64_t ticks_crossed;
 } v3_swap_out;
 
-/* UniswapV3Pool.swap (feeProtocol 0): the price/tick/liquidity loop and the returned deltas. */
-static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
-                          const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
-                          int32_t spacing, int zfo, const u256 *amount_specified,
-                          const u256 *limit, v3_swap_out *out) {
+/* UniswapV3Pool.swap (feeProtocol 0): the price/tick/liquidity loop and the returned deltas.
+ * *first_hint: where the first tick search starts (any value; -1: none), set to where it
+ * ended, for the next swap from the same state. */
+static inline int v3_swap_hint(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                               const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                               int32_t spacing, int zfo, const u256 *amount_specified,
+                               const u256 *limit, v3_swap_out *out, Py_ssize_t *first_hint) {
     if (u256_is_zero(amount_specified)) return V3_ERR_AS;
     if (zfo ? !(u256_cmp(limit, sqrt_price) < 0 && u256_cmp(limit, &V3_MIN_SQRT_RATIO) > 0)
             : !(u256_cmp(limit, sqrt_price) > 0 && u256_cmp(limit, &V3_MAX_SQRT_RATIO) < 0))
@@ -955,13 +1090,18 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
     u256 rem = *amount_specified, calc = {{0, 0, 0, 0}}, price = *sqrt_price;
     u128 liq = liquidity;
     int64_t crossed = 0;
-    int e;
+    Py_ssize_t hint = *first_hint; /* lower-bound position of the last tick search */
+    int e, first = 1;
     while (!u256_is_zero(&rem) && !v3_eq(&price, limit)) {
         u256 start = price, sqrt_next, step_in, step_out, step_fee, s;
         int initialized;
         Py_ssize_t idx = -1;
-        int32_t tick_next =
-            v3_next_initialized_tick(ticks, n, tick, spacing, zfo, &initialized, &idx);
+        int32_t tick_next = v3_next_initialized_tick_hint(ticks, n, tick, spacing, zfo,
+                                                          &initialized, &idx, &hint);
+        if (first) {
+            *first_hint = hint;
+            first = 0;
+        }
         if (tick_next < V3_MIN_TICK) tick_next = V3_MIN_TICK;
         else if (tick_next > V3_MAX_TICK) tick_next = V3_MAX_TICK;
         e = v3_sqrt_ratio_at_tick_cached(tick_next, &sqrt_next);
@@ -1001,6 +1141,7 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
                 e = v3_add_delta(liq, net, &liq);
                 if (e) return e;
                 crossed++;
+                hint += zfo ? -1 : 1; /* the next search's position, past the crossed tick */
             }
             tick = zfo ? tick_next - 1 : tick_next;
         } else if (!v3_eq(&price, &start)) {
@@ -1022,6 +1163,15 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
     out->liquidity = liq;
     out->ticks_crossed = crossed;
     return V3_OK;
+}
+
+static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
+                          const u256 *sqrt_price, int32_t tick, u128 liquidity, uint32_t fee,
+                          int32_t spacing, int zfo, const u256 *amount_specified,
+                          const u256 *limit, v3_swap_out *out) {
+    Py_ssize_t hint = -1;
+    return v3_swap_hint(ticks, nets, n, sqrt_price, tick, liquidity, fee, spacing, zfo,
+                        amount_specified, limit, out, &hint);
 }
 
 /* ------------------------------------------------------------------ Python int boundary */

@@ -206,6 +206,19 @@ def test_tick_math(tick: Any, price: Any) -> None:
     same(K_TICK, tick_math_py, "get_tick_at_sqrt_ratio", price)
 
 
+def test_tick_at_sqrt_ratio_at_tick_boundaries() -> None:
+    """The kernel's getTickAtSqrtRatio (a double-precision estimate, checked exactly only near a
+    tick boundary) against the twin's port of the contract's log2, on both sides of the
+    boundary of every 149th tick across the whole range and of the extreme ticks. (Every tick's
+    boundary, +-1 and 3 random prices per tick span, was compared in C once: no difference.)"""
+    ticks = [*range(MIN_TICK, MAX_TICK + 1, 149), *range(MIN_TICK, MIN_TICK + 50)]
+    ticks += range(MAX_TICK - 50, MAX_TICK + 1)
+    for t in ticks:
+        price = get_sqrt_ratio_at_tick(t)
+        for p in (price - 1, price, price + 1):
+            same(K_TICK, tick_math_py, "get_tick_at_sqrt_ratio", p)
+
+
 # ---------------------------------------------------------------- SqrtPriceMath
 
 NEXT_PRICE = (
