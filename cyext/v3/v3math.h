@@ -108,24 +108,10 @@ static inline void v3_u128_shl96(u256 *r, u128 l) {
     r->w[3] = hi >> 32;
 }
 
-/* q = (hi:lo) / d, *r = remainder; requires hi < d */
-static inline uint64_t v3_div128_64(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *r) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    uint64_t q, rr;
-    __asm__("divq %4" : "=a"(q), "=d"(rr) : "a"(lo), "d"(hi), "rm"(d) : "cc");
-    *r = rr;
-    return q;
-#else
-    u128 n = ((u128)hi << 64) | lo;
-    *r = (uint64_t)(n % d);
-    return (uint64_t)(n / d);
-#endif
-}
-
 /* floor((2^128 - 1) / d) - 2^64 for a normalized d (top bit set): Moller-Granlund's inverse */
 static inline uint64_t v3_reciprocal(uint64_t d) {
     uint64_t r;
-    return v3_div128_64(~d, ~(uint64_t)0, d, &r);
+    return u256_divq(~d, ~(uint64_t)0, d, &r);
 }
 
 /* (hi:lo) / d with the precomputed inverse v of the normalized d; requires hi < d.
@@ -165,7 +151,7 @@ V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
             if (r) r[0] = rem >> sh;
             return;
         }
-        for (int i = m - 1; i >= 0; i--) q[i] = v3_div128_64(rem, u[i], d, &rem);
+        for (int i = m - 1; i >= 0; i--) q[i] = u256_divq(rem, u[i], d, &rem);
         if (r) r[0] = rem;
         return;
     }
@@ -201,7 +187,7 @@ V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
         } else if (preinv) {
             qhat = v3_div128_64_preinv(un[j + n], un[j + n - 1], vtop, vinv, &rhat);
         } else {
-            qhat = v3_div128_64(un[j + n], un[j + n - 1], vtop, &rhat);
+            qhat = u256_divq(un[j + n], un[j + n - 1], vtop, &rhat);
         }
         while (!rovf && (u128)qhat * vsec > (((u128)rhat << 64) | un[j + n - 2])) {
             qhat--;
@@ -355,7 +341,7 @@ static inline int v3_muldiv_core(u256 *q, int *inexact, const u256 *a, const u25
                 qh = h / z;
                 h %= z;
             }
-            uint64_t ql = v3_div128_64(h, (uint64_t)lo, z, &rl);
+            uint64_t ql = u256_divq(h, (uint64_t)lo, z, &rl);
             u256_set_u128(q, ((u128)qh << 64) | ql);
             *inexact = rl != 0;
             return V3_OK;
