@@ -106,78 +106,6 @@ static inline int u256_nlimbs(const u256 *a) {
     return n;
 }
 
-/* q = u / v, r = u % v (v != 0). Knuth algorithm D on 64-bit digits. */
-static inline void u256_divmod(u256 *q, u256 *r, const u256 *u, const u256 *v) {
-    int n = u256_nlimbs(v), m = u256_nlimbs(u);
-    u256 qq = {{0, 0, 0, 0}}, rr = {{0, 0, 0, 0}};
-    if (m < n || (m == n && u256_cmp(u, v) < 0)) {
-        rr = *u;
-    } else if (m <= 2) {
-        u128 a = u256_low128(u), b = u256_low128(v);
-        u256_set_u128(&qq, a / b);
-        u256_set_u128(&rr, a % b);
-    } else if (n == 1) {
-        uint64_t d = v->w[0];
-        uint64_t rem = 0;
-        for (int i = m - 1; i >= 0; i--) {
-            u128 cur = ((u128)rem << 64) | u->w[i];
-            qq.w[i] = (uint64_t)(cur / d);
-            rem = (uint64_t)(cur % d);
-        }
-        rr.w[0] = rem;
-    } else {
-        int s = __builtin_clzll(v->w[n - 1]);
-        uint64_t vn[4], un[5];
-        for (int i = n - 1; i > 0; i--)
-            vn[i] = (v->w[i] << s) | (s ? v->w[i - 1] >> (64 - s) : 0);
-        vn[0] = v->w[0] << s;
-        un[m] = s ? u->w[m - 1] >> (64 - s) : 0;
-        for (int i = m - 1; i > 0; i--)
-            un[i] = (u->w[i] << s) | (s ? u->w[i - 1] >> (64 - s) : 0);
-        un[0] = u->w[0] << s;
-        for (int j = m - n; j >= 0; j--) {
-            u128 num = ((u128)un[j + n] << 64) | un[j + n - 1];
-            u128 qhat = num / vn[n - 1];
-            u128 rhat = num % vn[n - 1];
-            while ((qhat >> 64) != 0 ||
-                   qhat * vn[n - 2] > ((rhat << 64) | un[j + n - 2])) {
-                qhat--;
-                rhat += vn[n - 1];
-                if ((rhat >> 64) != 0) break;
-            }
-            uint64_t qd = (uint64_t)qhat, carry = 0, br = 0;
-            for (int i = 0; i < n; i++) {
-                u128 p = (u128)qd * vn[i] + carry;
-                carry = (uint64_t)(p >> 64);
-                uint64_t plo = (uint64_t)p, x = un[i + j];
-                uint64_t d = x - plo, b1 = x < plo;
-                uint64_t d2 = d - br, b2 = d < br;
-                un[i + j] = d2;
-                br = b1 + b2;
-            }
-            uint64_t x = un[j + n];
-            uint64_t d = x - carry, b1 = x < carry;
-            uint64_t d2 = d - br, b2 = d < br;
-            un[j + n] = d2;
-            if (b1 | b2) { /* qhat was one too large: add back */
-                qd--;
-                uint64_t c = 0;
-                for (int i = 0; i < n; i++) {
-                    u128 sm = (u128)un[i + j] + vn[i] + c;
-                    un[i + j] = (uint64_t)sm;
-                    c = (uint64_t)(sm >> 64);
-                }
-                un[j + n] += c;
-            }
-            qq.w[j] = qd;
-        }
-        for (int i = 0; i < n; i++)
-            rr.w[i] = s ? (un[i] >> s) | (un[i + 1] << (64 - s)) : un[i];
-    }
-    if (q) *q = qq;
-    if (r) *r = rr;
-}
-
 /* (hi:lo) / d, remainder in *r; requires hi < d (the quotient fits 64 bits) */
 static inline uint64_t u256_divq(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *r) {
 #if defined(__x86_64__)
@@ -190,6 +118,162 @@ static inline uint64_t u256_divq(uint64_t hi, uint64_t lo, uint64_t d, uint64_t 
     *r = (uint64_t)(n % d);
     return (uint64_t)(n / d);
 #endif
+}
+
+/* floor((2^128 - 1) / d) - 2^64 for a normalized d (top bit set): Moller-Granlund's inverse */
+static inline uint64_t u256_reciprocal(uint64_t d) {
+    uint64_t r;
+    return u256_divq(~d, ~(uint64_t)0, d, &r);
+}
+
+/* (hi:lo) / d with the precomputed inverse v of the normalized d; requires hi < d.
+ * Moller & Granlund, "Improved division by invariant integers" (2011), algorithm 4. */
+static inline uint64_t u256_div128_64_preinv(uint64_t hi, uint64_t lo, uint64_t d, uint64_t v,
+                                           uint64_t *rem) {
+    u128 qq = (u128)v * hi + (((u128)hi << 64) | lo);
+    uint64_t q1 = (uint64_t)(qq >> 64) + 1, q0 = (uint64_t)qq;
+    uint64_t r = lo - q1 * d;
+    if (r > q0) {
+        q1--;
+        r += d;
+    }
+    if (__builtin_expect(r >= d, 0)) {
+        q1++;
+        r -= d;
+    }
+    *rem = r;
+    return q1;
+}
+
+/* Knuth algorithm D (Hacker's Delight divmnu64): q[0..m-n] = u / v, r[0..n-1] = u % v.
+ * m >= n >= 1, v[n-1] != 0, m <= 8, n <= 4. r may be NULL. */
+#define U256_AI static inline __attribute__((always_inline))
+U256_AI void u256_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
+                          const uint64_t *v, int n) {
+    if (n == 1) {
+        uint64_t rem = 0, d = v[0];
+        if (m >= 3) { /* normalize and divide with one reciprocal */
+            int sh = __builtin_clzll(d);
+            uint64_t dn = d << sh, vi = u256_reciprocal(dn);
+            rem = sh ? u[m - 1] >> (64 - sh) : 0;
+            for (int i = m - 1; i >= 0; i--) {
+                uint64_t x = sh ? (u[i] << sh) | (i ? u[i - 1] >> (64 - sh) : 0) : u[i];
+                q[i] = u256_div128_64_preinv(rem, x, dn, vi, &rem);
+            }
+            if (r) r[0] = rem >> sh;
+            return;
+        }
+        for (int i = m - 1; i >= 0; i--) q[i] = u256_divq(rem, u[i], d, &rem);
+        if (r) r[0] = rem;
+        return;
+    }
+    int s = __builtin_clzll(v[n - 1]);
+    uint64_t vn[4], un[9];
+    if (s) {
+        for (int i = n - 1; i > 0; i--) vn[i] = (v[i] << s) | (v[i - 1] >> (64 - s));
+        vn[0] = v[0] << s;
+        un[m] = u[m - 1] >> (64 - s);
+        for (int i = m - 1; i > 0; i--) un[i] = (u[i] << s) | (u[i - 1] >> (64 - s));
+        un[0] = u[0] << s;
+    } else {
+        for (int i = 0; i < n; i++) vn[i] = v[i];
+        for (int i = 0; i < m; i++) un[i] = u[i];
+        un[m] = 0;
+    }
+    const uint64_t vtop = vn[n - 1], vsec = vn[n - 2];
+    int j = m - n;
+    /* Leading quotient digits that are 0: with (un[j+n] un[j+n-1]) < vtop the estimate qhat is
+     * 0, and qhat >= the digit (Knuth), so the step would subtract nothing. */
+    while (j >= 0 && un[j + n] == 0 && un[j + n - 1] < vtop) q[j--] = 0;
+    uint64_t vinv = 0;
+    int preinv = j >= 1;
+    if (preinv) vinv = u256_reciprocal(vtop); /* 2+ quotient digits: one divq, then muls */
+    for (; j >= 0; j--) {
+        uint64_t qhat, rhat;
+        int rovf = 0;
+        if (un[j + n] >= vtop) { /* == : the estimate is B or more, clamp to B - 1 */
+            qhat = ~(uint64_t)0;
+            u128 t = (u128)un[j + n - 1] + vtop;
+            rhat = (uint64_t)t;
+            rovf = (int)(t >> 64);
+        } else if (preinv) {
+            qhat = u256_div128_64_preinv(un[j + n], un[j + n - 1], vtop, vinv, &rhat);
+        } else {
+            qhat = u256_divq(un[j + n], un[j + n - 1], vtop, &rhat);
+        }
+        while (!rovf && (u128)qhat * vsec > (((u128)rhat << 64) | un[j + n - 2])) {
+            qhat--;
+            u128 t = (u128)rhat + vtop;
+            rhat = (uint64_t)t;
+            rovf = (int)(t >> 64);
+        }
+        uint64_t carry = 0, borrow = 0;
+        for (int i = 0; i < n; i++) {
+            u128 p = (u128)qhat * vn[i] + carry;
+            carry = (uint64_t)(p >> 64);
+            uint64_t pl = (uint64_t)p, x = un[i + j];
+            uint64_t d = x - pl, b1 = x < pl;
+            uint64_t d2 = d - borrow, b2 = d < borrow;
+            un[i + j] = d2;
+            borrow = b1 + b2;
+        }
+        {
+            uint64_t x = un[j + n];
+            uint64_t d = x - carry, b1 = x < carry;
+            uint64_t d2 = d - borrow, b2 = d < borrow;
+            un[j + n] = d2;
+            if (b1 | b2) { /* qhat one too large: add back */
+                qhat--;
+                uint64_t c = 0;
+                for (int i = 0; i < n; i++) {
+                    u128 sm = (u128)un[i + j] + vn[i] + c;
+                    un[i + j] = (uint64_t)sm;
+                    c = (uint64_t)(sm >> 64);
+                }
+                un[j + n] += c;
+            }
+        }
+        q[j] = qhat;
+    }
+    if (r) {
+        if (s) {
+            for (int i = 0; i < n - 1; i++) r[i] = (un[i] >> s) | (un[i + 1] << (64 - s));
+            r[n - 1] = un[n - 1] >> s;
+        } else {
+            for (int i = 0; i < n; i++) r[i] = un[i];
+        }
+    }
+}
+
+/* u256_divmnu_impl specialised on the divisor's limb count (constant n: unrolled inner loops) */
+static inline void u256_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
+                             const uint64_t *v, int n) {
+    switch (n) {
+    case 1: u256_divmnu_impl(q, r, u, m, v, 1); return;
+    case 2: u256_divmnu_impl(q, r, u, m, v, 2); return;
+    case 3: u256_divmnu_impl(q, r, u, m, v, 3); return;
+    default: u256_divmnu_impl(q, r, u, m, v, 4); return;
+    }
+}
+
+/* q = a / b, r = a % b (b != 0); q or r may be NULL */
+static inline void u256_divmod(u256 *q, u256 *r, const u256 *a, const u256 *b) {
+    int m = u256_nlimbs(a), n = u256_nlimbs(b);
+    if (m < n || (m == n && u256_cmp(a, b) < 0)) {
+        if (r) *r = *a;
+        if (q) u256_set_u64(q, 0);
+        return;
+    }
+    if (m <= 2) {
+        u128 x = u256_low128(a), y = u256_low128(b);
+        if (q) u256_set_u128(q, x / y);
+        if (r) u256_set_u128(r, x % y);
+        return;
+    }
+    uint64_t qq[4] = {0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
+    u256_divmnu(qq, r ? rr : NULL, a->w, m, b->w, n);
+    if (q) memcpy(q->w, qq, sizeof qq);
+    if (r) memcpy(r->w, rr, sizeof rr);
 }
 
 /* floor((a2 a1 a0) / (b1 b0)) for b1 with its top bit set and (a2 a1) < (b1 b0); rem out.

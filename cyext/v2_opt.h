@@ -11,7 +11,7 @@
 #define ARBSTREAM_V2_OPT_H
 
 #include <math.h>
-#include "v3/v3math.h" /* v3_mul_full (512-bit products), v3_divmnu (Knuth division) */
+#include "v3/v3math.h" /* v3_mul_full (512-bit products); Knuth division is u256_divmnu */
 
 #define V2OPT_ENUM_CAP 2048
 #define V2OPT_CLIMB_CAP 256
@@ -80,7 +80,7 @@ static inline void v2opt_isqrt512(u256 *s, const uint64_t n[8]) {
     for (;;) {
         uint64_t q[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         int xn = u256_nlimbs(&x);
-        if (nl >= xn) v3_divmnu(q, NULL, n, nl, x.w, xn);
+        if (nl >= xn) u256_divmnu(q, NULL, n, nl, x.w, xn);
         if (q[4] | q[5] | q[6] | q[7]) break; /* n / x >= 2^256 > x: x is the root */
         u256 qq = {{q[0], q[1], q[2], q[3]}}, y;
         uint64_t carry = (uint64_t)u256_add(&y, &x, &qq);

@@ -108,162 +108,6 @@ static inline void v3_u128_shl96(u256 *r, u128 l) {
     r->w[3] = hi >> 32;
 }
 
-/* floor((2^128 - 1) / d) - 2^64 for a normalized d (top bit set): Moller-Granlund's inverse */
-static inline uint64_t v3_reciprocal(uint64_t d) {
-    uint64_t r;
-    return u256_divq(~d, ~(uint64_t)0, d, &r);
-}
-
-/* (hi:lo) / d with the precomputed inverse v of the normalized d; requires hi < d.
- * Moller & Granlund, "Improved division by invariant integers" (2011), algorithm 4. */
-static inline uint64_t v3_div128_64_preinv(uint64_t hi, uint64_t lo, uint64_t d, uint64_t v,
-                                           uint64_t *rem) {
-    u128 qq = (u128)v * hi + (((u128)hi << 64) | lo);
-    uint64_t q1 = (uint64_t)(qq >> 64) + 1, q0 = (uint64_t)qq;
-    uint64_t r = lo - q1 * d;
-    if (r > q0) {
-        q1--;
-        r += d;
-    }
-    if (__builtin_expect(r >= d, 0)) {
-        q1++;
-        r -= d;
-    }
-    *rem = r;
-    return q1;
-}
-
-/* Knuth algorithm D (Hacker's Delight divmnu64): q[0..m-n] = u / v, r[0..n-1] = u % v.
- * m >= n >= 1, v[n-1] != 0, m <= 8, n <= 4. r may be NULL. */
-#define V3_AI static inline __attribute__((always_inline))
-V3_AI void v3_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
-                          const uint64_t *v, int n) {
-    if (n == 1) {
-        uint64_t rem = 0, d = v[0];
-        if (m >= 3) { /* normalize and divide with one reciprocal */
-            int sh = __builtin_clzll(d);
-            uint64_t dn = d << sh, vi = v3_reciprocal(dn);
-            rem = sh ? u[m - 1] >> (64 - sh) : 0;
-            for (int i = m - 1; i >= 0; i--) {
-                uint64_t x = sh ? (u[i] << sh) | (i ? u[i - 1] >> (64 - sh) : 0) : u[i];
-                q[i] = v3_div128_64_preinv(rem, x, dn, vi, &rem);
-            }
-            if (r) r[0] = rem >> sh;
-            return;
-        }
-        for (int i = m - 1; i >= 0; i--) q[i] = u256_divq(rem, u[i], d, &rem);
-        if (r) r[0] = rem;
-        return;
-    }
-    int s = __builtin_clzll(v[n - 1]);
-    uint64_t vn[4], un[9];
-    if (s) {
-        for (int i = n - 1; i > 0; i--) vn[i] = (v[i] << s) | (v[i - 1] >> (64 - s));
-        vn[0] = v[0] << s;
-        un[m] = u[m - 1] >> (64 - s);
-        for (int i = m - 1; i > 0; i--) un[i] = (u[i] << s) | (u[i - 1] >> (64 - s));
-        un[0] = u[0] << s;
-    } else {
-        for (int i = 0; i < n; i++) vn[i] = v[i];
-        for (int i = 0; i < m; i++) un[i] = u[i];
-        un[m] = 0;
-    }
-    const uint64_t vtop = vn[n - 1], vsec = vn[n - 2];
-    int j = m - n;
-    /* Leading quotient digits that are 0: with (un[j+n] un[j+n-1]) < vtop the estimate qhat is
-     * 0, and qhat >= the digit (Knuth), so the step would subtract nothing. */
-    while (j >= 0 && un[j + n] == 0 && un[j + n - 1] < vtop) q[j--] = 0;
-    uint64_t vinv = 0;
-    int preinv = j >= 1;
-    if (preinv) vinv = v3_reciprocal(vtop); /* 2+ quotient digits: one divq, then muls */
-    for (; j >= 0; j--) {
-        uint64_t qhat, rhat;
-        int rovf = 0;
-        if (un[j + n] >= vtop) { /* == : the estimate is B or more, clamp to B - 1 */
-            qhat = ~(uint64_t)0;
-            u128 t = (u128)un[j + n - 1] + vtop;
-            rhat = (uint64_t)t;
-            rovf = (int)(t >> 64);
-        } else if (preinv) {
-            qhat = v3_div128_64_preinv(un[j + n], un[j + n - 1], vtop, vinv, &rhat);
-        } else {
-            qhat = u256_divq(un[j + n], un[j + n - 1], vtop, &rhat);
-        }
-        while (!rovf && (u128)qhat * vsec > (((u128)rhat << 64) | un[j + n - 2])) {
-            qhat--;
-            u128 t = (u128)rhat + vtop;
-            rhat = (uint64_t)t;
-            rovf = (int)(t >> 64);
-        }
-        uint64_t carry = 0, borrow = 0;
-        for (int i = 0; i < n; i++) {
-            u128 p = (u128)qhat * vn[i] + carry;
-            carry = (uint64_t)(p >> 64);
-            uint64_t pl = (uint64_t)p, x = un[i + j];
-            uint64_t d = x - pl, b1 = x < pl;
-            uint64_t d2 = d - borrow, b2 = d < borrow;
-            un[i + j] = d2;
-            borrow = b1 + b2;
-        }
-        {
-            uint64_t x = un[j + n];
-            uint64_t d = x - carry, b1 = x < carry;
-            uint64_t d2 = d - borrow, b2 = d < borrow;
-            un[j + n] = d2;
-            if (b1 | b2) { /* qhat one too large: add back */
-                qhat--;
-                uint64_t c = 0;
-                for (int i = 0; i < n; i++) {
-                    u128 sm = (u128)un[i + j] + vn[i] + c;
-                    un[i + j] = (uint64_t)sm;
-                    c = (uint64_t)(sm >> 64);
-                }
-                un[j + n] += c;
-            }
-        }
-        q[j] = qhat;
-    }
-    if (r) {
-        if (s) {
-            for (int i = 0; i < n - 1; i++) r[i] = (un[i] >> s) | (un[i + 1] << (64 - s));
-            r[n - 1] = un[n - 1] >> s;
-        } else {
-            for (int i = 0; i < n; i++) r[i] = un[i];
-        }
-    }
-}
-
-/* v3_divmnu_impl specialised on the divisor's limb count (constant n: unrolled inner loops) */
-static inline void v3_divmnu(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
-                             const uint64_t *v, int n) {
-    switch (n) {
-    case 1: v3_divmnu_impl(q, r, u, m, v, 1); return;
-    case 2: v3_divmnu_impl(q, r, u, m, v, 2); return;
-    case 3: v3_divmnu_impl(q, r, u, m, v, 3); return;
-    default: v3_divmnu_impl(q, r, u, m, v, 4); return;
-    }
-}
-
-/* q = a / b, r = a % b (b != 0); q or r may be NULL */
-static inline void v3_divmod256(u256 *q, u256 *r, const u256 *a, const u256 *b) {
-    int m = u256_nlimbs(a), n = u256_nlimbs(b);
-    if (m < n || (m == n && u256_cmp(a, b) < 0)) {
-        if (r) *r = *a;
-        if (q) u256_set_u64(q, 0);
-        return;
-    }
-    if (m <= 2) {
-        u128 x = u256_low128(a), y = u256_low128(b);
-        if (q) u256_set_u128(q, x / y);
-        if (r) u256_set_u128(r, x % y);
-        return;
-    }
-    uint64_t qq[4] = {0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
-    v3_divmnu(qq, r ? rr : NULL, a->w, m, b->w, n);
-    if (q) memcpy(q->w, qq, sizeof qq);
-    if (r) memcpy(r->w, rr, sizeof rr);
-}
-
 /* UnsafeMath.divRoundingUp: EVM div/mod by zero give 0 */
 static inline void v3_div_rounding_up(u256 *z, const u256 *x, const u256 *y) {
     if (u256_is_zero(y)) {
@@ -271,7 +115,7 @@ static inline void v3_div_rounding_up(u256 *z, const u256 *x, const u256 *y) {
         return;
     }
     u256 r;
-    v3_divmod256(z, &r, x, y);
+    u256_divmod(z, &r, x, y);
     if (!u256_is_zero(&r)) v3_inc(z); /* cannot wrap: y >= 2 here */
 }
 
@@ -296,7 +140,7 @@ static inline u128 v3_mul128(u128 a, u128 b, u128 *lo) {
 
 
 /* p[0..7] = a * b (full 512-bit product) */
-V3_AI void v3_mul_full_impl(uint64_t p[8], const u256 *a, const u256 *b, int na, int nb) {
+U256_AI void v3_mul_full_impl(uint64_t p[8], const u256 *a, const u256 *b, int na, int nb) {
     for (int i = 0; i < 8; i++) p[i] = 0;
     for (int i = 0; i < na; i++) {
         uint64_t carry = 0, ai = a->w[i];
@@ -380,7 +224,7 @@ static inline int v3_muldiv_core(u256 *q, int *inexact, const u256 *a, const u25
         return V3_OK;
     }
     uint64_t qq[8] = {0, 0, 0, 0, 0, 0, 0, 0}, rr[4] = {0, 0, 0, 0};
-    v3_divmnu(qq, rr, p, m, d->w, nd);
+    u256_divmnu(qq, rr, p, m, d->w, nd);
     memcpy(q->w, qq, 4 * sizeof(uint64_t));
     *inexact = (rr[0] | rr[1] | rr[2] | rr[3]) != 0;
     return V3_OK;
@@ -404,7 +248,7 @@ static inline int v3_mul_div_rounding_up(u256 *r, const u256 *a, const u256 *b, 
 
 /* floor(p / d) for p < 2^128 and 0 < d < 2^32, remainder in *r: long division in 32-bit digits
  * below the high limb, so that with a constant d (inlined) every division is a multiplication */
-V3_AI u128 v3_div_u128_small(u128 p, uint64_t d, uint64_t *r) {
+U256_AI u128 v3_div_u128_small(u128 p, uint64_t d, uint64_t *r) {
     uint64_t h = (uint64_t)(p >> 64), l = (uint64_t)p;
     if (h == 0) {
         uint64_t q = l / d;
@@ -498,7 +342,7 @@ static inline int v3_sqrt_ratio_at_tick(int32_t tick, u256 *out) {
         /* type(uint256).max / ratio */
         u256 mx = {{~0ULL, ~0ULL, ~0ULL, ~0ULL}}, d;
         u256_set_u128(&d, ratio);
-        v3_divmod256(&r, NULL, &mx, &d);
+        u256_divmod(&r, NULL, &mx, &d);
     } else {
         u256_set_u128(&r, ratio);
     }
@@ -668,7 +512,7 @@ static inline int v3_next_sqrt_price_amount0(u256 *out, const u256 *sp, u128 liq
         }
         if (u256_is_zero(sp)) return V3_ERR_DIV_ZERO;
         u256 t, s;
-        v3_divmod256(&t, NULL, &n1, sp);
+        u256_divmod(&t, NULL, &n1, sp);
         if (u256_add(&s, &t, amount)) return V3_ERR_ADD;
         v3_div_rounding_up(out, &n1, &s);
         out->w[2] &= 0xffffffffULL;
@@ -693,7 +537,7 @@ static inline int v3_next_sqrt_price_amount1(u256 *out, const u256 *sp, u128 liq
             if (liq == 0) return V3_ERR_DIV_ZERO;
             u256 n;
             v3_shl96(&n, amount);
-            v3_divmod256(&quotient, NULL, &n, &l);
+            u256_divmod(&quotient, NULL, &n, &l);
         } else {
             u256 q96 = {{0, 1ULL << 32, 0, 0}};
             int e = v3_mul_div(&quotient, amount, &q96, &l);
@@ -766,7 +610,7 @@ static inline int v3_amount0_delta(u256 *out, const u256 *pa, const u256 *pb, u1
         if (m < nd) {
             inexact = m > 0;
         } else {
-            v3_divmnu(qq, rr, p, m, ab.w, nd);
+            u256_divmnu(qq, rr, p, m, ab.w, nd);
             inexact = (rr[0] | rr[1] | rr[2] | rr[3]) != 0;
         }
         memcpy(out->w, qq, 4 * sizeof(uint64_t));
@@ -781,7 +625,7 @@ static inline int v3_amount0_delta(u256 *out, const u256 *pa, const u256 *pb, u1
     } else {
         e = v3_mul_div(&t, &n1, &n2, b);
         if (e) return e;
-        v3_divmod256(out, NULL, &t, a);
+        u256_divmod(out, NULL, &t, a);
     }
     return V3_OK;
 }
