@@ -306,24 +306,19 @@ cdef class PreparedPool:
     def swap(self, sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
              sqrt_price_limit_x96):
         """:func:`swap` on this pool's fee, spacing and ticks."""
-        cdef u256 sp, amt, lim
-        cdef v3_swap_out o
-        get_uint(sqrt_price_x96, &sp, 160)
-        cdef int32_t t = <int32_t>get_small_int(tick, 24)
-        cdef u128 l = get_u128(liquidity)
-        get_int(amount_specified, &amt, 256)
-        get_uint(sqrt_price_limit_x96, &lim, 160)
-        cdef bint zfo = zero_for_one
-        cdef int e = v3_swap_hint(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
-                                  self._spacing, zfo, &amt, &lim, &o, &self._hint[zfo])
-        if e:
-            raise_v3(e)
-        return _result(&o, &amt, amount_specified, t, tick, l, liquidity)
+        return self._swap(sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
+                          sqrt_price_limit_x96, False)
 
     def swap_nogil(self, sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
                    sqrt_price_limit_x96):
         """:meth:`swap` with the GIL released around the C loop (for threads; a single
         short swap is faster with :meth:`swap`)."""
+        return self._swap(sqrt_price_x96, tick, liquidity, zero_for_one, amount_specified,
+                          sqrt_price_limit_x96, True)
+
+    cdef tuple _swap(self, object sqrt_price_x96, object tick, object liquidity,
+                     object zero_for_one, object amount_specified, object sqrt_price_limit_x96,
+                     bint release_gil):
         cdef u256 sp, amt, lim
         cdef v3_swap_out o
         get_uint(sqrt_price_x96, &sp, 160)
@@ -334,7 +329,11 @@ cdef class PreparedPool:
         cdef bint zfo = zero_for_one
         cdef int e
         cdef Py_ssize_t hint = self._hint[zfo]   # a local copy: other threads share the pool
-        with nogil:
+        if release_gil:
+            with nogil:
+                e = v3_swap_hint(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
+                                 self._spacing, zfo, &amt, &lim, &o, &hint)
+        else:
             e = v3_swap_hint(self._ticks, self._nets, self._n, &sp, t, l, self._fee,
                              self._spacing, zfo, &amt, &lim, &o, &hint)
         self._hint[zfo] = hint
