@@ -17,11 +17,8 @@ the optimiser's own code:
 
 from __future__ import annotations
 
-import importlib
-import logging
 import os
 import random
-import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -35,6 +32,8 @@ from arbstream.cyext import cycles_py as twin
 from arbstream.cyext.errors import FeeError, PricingError, UintRangeError
 from arbstream.cyext.v3 import swap_py
 from arbstream.cyext.v3.tick_math_py import get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio
+
+from .parity import assert_missing_kernel_falls_back
 
 try:
     from arbstream.cyext import _cycles as kernel
@@ -255,19 +254,7 @@ def test_kernel_is_built() -> None:
 def test_missing_kernel_falls_back_to_twin_with_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv("ARBSTREAM_NO_CYTHON", raising=False)
-    monkeypatch.setitem(sys.modules, "arbstream.cyext._cycles", None)
-    if hasattr(sys.modules["arbstream.cyext"], "_cycles"):
-        monkeypatch.delattr(sys.modules["arbstream.cyext"], "_cycles")
-    try:
-        with caplog.at_level(logging.WARNING, logger="arbstream.cyext.cycles"):
-            reloaded = importlib.reload(cycles)
-        assert reloaded.IMPLEMENTATION == "python"
-        assert reloaded.optimize_cycle is twin.optimize_cycle
-        assert any("unavailable" in r.getMessage() for r in caplog.records)
-    finally:
-        monkeypatch.undo()
-        importlib.reload(cycles)
+    assert_missing_kernel_falls_back(monkeypatch, caplog, cycles, "_cycles", twin.optimize_cycle)
 
 
 # ---------------------------------------------------------------- quotes and validation

@@ -3,9 +3,7 @@ brute force, and on-chain router results (PancakeSwap V2 on Base, degenbot's rec
 
 from __future__ import annotations
 
-import importlib
 import json
-import logging
 import math
 import os
 import sys
@@ -47,6 +45,8 @@ from arbstream.cyext.errors import (
 )
 from arbstream.errors import ArbstreamError
 
+from .parity import assert_missing_kernel_falls_back, outcome
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "degenbot"
 U256 = 2**256 - 1
 U112 = 2**112 - 1
@@ -64,16 +64,6 @@ extreme = st.one_of(
     st.integers(0, 2**64),
 )
 any_value = st.one_of(extreme, st.sampled_from([-1, 2**256, -(2**300)]))
-
-
-def outcome(fn: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
-    """The result, or the exception's type and revert reason: what must match exactly."""
-    try:
-        return ("ok", fn(*args))
-    except PricingError as exc:
-        return (type(exc), exc.reason)
-    except (PricingInputError, TypeError) as exc:
-        return (type(exc), None)
 
 
 def same(name: str, *args: Any) -> tuple[Any, Any]:
@@ -100,18 +90,9 @@ def test_compiled_kernel_is_importable_and_selected() -> None:
 def test_missing_kernel_falls_back_to_twin_with_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv("ARBSTREAM_NO_CYTHON", raising=False)
-    monkeypatch.setitem(sys.modules, "arbstream.cyext._v2_math", None)  # import -> ImportError
-    monkeypatch.delattr(sys.modules["arbstream.cyext"], "_v2_math")
-    try:
-        with caplog.at_level(logging.WARNING, logger="arbstream.cyext.v2_math"):
-            reloaded = importlib.reload(v2_math)
-        assert reloaded.IMPLEMENTATION == "python"
-        assert reloaded.optimal_two_pool is twin.optimal_two_pool
-        assert any("unavailable" in r.getMessage() for r in caplog.records)
-    finally:
-        monkeypatch.undo()
-        importlib.reload(v2_math)
+    assert_missing_kernel_falls_back(
+        monkeypatch, caplog, v2_math, "_v2_math", twin.optimal_two_pool
+    )
 
 
 # ---------------------------------------------------------------- errors

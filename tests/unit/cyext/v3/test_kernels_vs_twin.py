@@ -9,14 +9,13 @@ import array
 import importlib
 import os
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arbstream.cyext.errors import PricingError, PricingInputError
+from arbstream.cyext.errors import PricingInputError
 from arbstream.cyext.v3 import (
     full_math_py,
     liquidity_math_py,
@@ -34,6 +33,8 @@ from arbstream.cyext.v3.tick_math_py import (
     get_sqrt_ratio_at_tick,
     get_tick_at_sqrt_ratio,
 )
+
+from ..parity import outcome
 
 K_FULL = importlib.import_module("arbstream.cyext.v3._full_math")
 K_TICK = importlib.import_module("arbstream.cyext.v3._tick_math")
@@ -53,16 +54,6 @@ MANY = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def outcome(fn: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
-    """The result, or the exception's type and revert reason: what must match exactly."""
-    try:
-        return ("ok", fn(*args))
-    except PricingError as exc:
-        return (type(exc), exc.reason)
-    except (PricingInputError, TypeError) as exc:
-        return (type(exc), None)
 
 
 def same(kernel: Any, twin: Any, name: str, *args: Any) -> tuple[Any, Any]:
