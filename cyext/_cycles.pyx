@@ -142,10 +142,6 @@ cdef struct Cyc:
     Leg legs[MAX_LEGS]
     int nlegs
     bint all_v2        # every leg V2 with both reserves non-zero: the u128 chain applies
-    u128 v2_ri[MAX_LEGS]
-    u128 v2_ro[MAX_LEGS]
-    uint64_t v2_g[MAX_LEGS]
-    uint64_t v2_d[MAX_LEGS]
     u128 cap
     bint has_best
     u128 bx
@@ -353,10 +349,6 @@ cdef int parse_cycle(object legs, Cyc *c, dict cache) except -1:
         if L.kind != KIND_V2 or not L.v2_live:
             c.all_v2 = False
             break
-        c.v2_ri[i] = L.rin128
-        c.v2_ro[i] = L.rout128
-        c.v2_g[i] = L.g_scaled
-        c.v2_d[i] = L.d_scaled
     return 0
 
 
@@ -396,12 +388,14 @@ cdef inline void chain_n(Cyc *c, int nlegs, const u256 *x, u256 *out) noexcept n
     cdef u256 a = x[0], b
     cdef int i
     cdef u128 v
+    cdef Leg *L
     if c.all_v2 and u256_fits_112(x):
         # amounts stay < 2**112 after the first leg (an output is below its reserve)
         v = u256_low128(x)
         i = 0
         while i < nlegs and v != 0:
-            v = v2_amount_out_112(v, c.v2_ri[i], c.v2_ro[i], c.v2_g[i], c.v2_d[i])
+            L = &c.legs[i]
+            v = v2_amount_out_112(v, L.rin128, L.rout128, L.g_scaled, L.d_scaled)
             i += 1
         u256_set_u128(out, v)
         return
