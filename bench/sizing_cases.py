@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from typing import Any
 
 from arbstream.cyext import _cycles as kernel
+from arbstream.cyext import _v2_math as v2_kernel
 from arbstream.cyext import cycles_py as twin
+from arbstream.cyext import v2_math_py as v2_twin
 
 Leg = tuple[Any, ...]
 
@@ -65,8 +68,11 @@ def benchmarks(
         "2-leg V3+V2": [_mixed(pool, v3, rng, 2) for _ in range(n // 10)],
         "3-leg V3+V2+V2": [_mixed(pool, v3, rng, 3) for _ in range(n // 10)],
     }
+    threads = os.cpu_count() or 1
     for cycles in groups.values():
-        assert kernel.optimize_cycles(cycles) == twin.optimize_cycles(cycles)
+        expected = twin.optimize_cycles(cycles)
+        assert kernel.optimize_cycles(cycles) == expected
+        assert kernel.optimize_cycles(cycles, threads=threads) == expected
     out = []
     for label, cycles in groups.items():
         if label in ("2-leg V2", "3-leg V2"):
@@ -86,4 +92,25 @@ def benchmarks(
                 len(cycles),
             )
         )
+        if threads > 1:
+            out.append(
+                (
+                    f"sizing {label}, batch of {len(cycles):,}, {threads} threads",
+                    lambda c=cycles: kernel.optimize_cycles(c, threads=threads),
+                    lambda c=cycles: twin.optimize_cycles(c),
+                    len(cycles),
+                )
+            )
+        if label == "2-leg V2":
+            # the detector's call: optimal_two_pool's closed form (+ exact enumeration) alone
+            rows = [(l1[1], l1[2], l1[3], l2[1], l2[2], l2[3]) for l1, l2 in cycles]
+            assert v2_kernel.optimal_two_pool_batch(rows) == v2_twin.optimal_two_pool_batch(rows)
+            out.append(
+                (
+                    f"2-pool V2 optimal_two_pool_batch ({len(rows):,})",
+                    lambda r=rows: v2_kernel.optimal_two_pool_batch(r),
+                    lambda r=rows: v2_twin.optimal_two_pool_batch(r),
+                    len(rows),
+                )
+            )
     return out

@@ -812,45 +812,133 @@ cdef tuple result(Cyc *c, bint ok):
     return (arb_u256_to_long(&x), arb_u256_to_long(&c.bo), arb_u256_to_long(&c.bp))
 
 
-cdef tuple optimize_one(object legs, object max_in, dict cache):
-    cdef Cyc c
+cdef struct Job:
+    Cyc c
+    int mode           # prepare's: 0 no profit, 1 enumerate, 2 search
+    double big_a
+    double big_b
+    u128 pre           # optimal_two_pool's input for a two-leg V2 cycle (0: none)
+    bint two_v2        # a live two-leg V2 cycle: run computes pre (v2_opt.h) first
+    bint ok            # run's verdict: a profitable input was found
+
+
+cdef int prepare_job(object legs, object max_in, Job *job, dict cache) except -1:
+    """Everything that needs the GIL before the search: parse, bound, seed, and the
+    closed-form input of a two-leg V2 cycle (errors raise here, in the order of the input)."""
+    cdef Cyc *c = &job.c
     cdef u256 mx
     cdef bint has_max = max_in is not None
-    cdef bint ok
+    cdef u256 t
+    job.mode = 0
+    job.two_v2 = False
+    job.ok = False
+    job.pre = 0
+    job.big_a = 0.0
+    job.big_b = 0.0
     if has_max and not py_uint(max_in, &mx, 256):
         _twin._uint(max_in, "max_in", (1 << 256) - 1)  # raises the twin's error
         raise SystemError("kernel rejected max_in")
-    cdef int mode
-    cdef double big_a = 0.0, big_b = 0.0
-    cdef u128 pre = 0
-    cdef u256 t
-    cdef v2opt_cycle two
     if not isinstance(legs, (list, tuple)):
         legs = tuple(legs)
-    parse_cycle(legs, &c, cache)
-    mode = prepare(&c, &mx, has_max, &big_a, &big_b)
-    if mode == 0:
-        return NO_PROFIT
-    if mode == 2 and c.nlegs == 2 and c.legs[0].kind == KIND_V2 and c.legs[1].kind == KIND_V2:
+    parse_cycle(legs, c, cache)
+    job.mode = prepare(c, &mx, has_max, &job.big_a, &job.big_b)
+    if job.mode == 2 and c.nlegs == 2 and c.legs[0].kind == KIND_V2 and c.legs[1].kind == KIND_V2:
         if c.legs[0].v2_live and c.legs[1].v2_live:
-            two.a1 = c.legs[0].rin
-            two.b1 = c.legs[0].rout
-            two.b2 = c.legs[1].rin
-            two.a2 = c.legs[1].rout
-            two.g1 = c.legs[0].gamma
-            two.g2 = c.legs[1].gamma
-            with nogil:
-                if v2opt_optimal(&two):
-                    pre = two.bx
+            job.two_v2 = True
         else:  # the twin's exception (a zero reserve)
             l0 = legs[0]
             l1 = legs[1]
             x0 = _optimal_two_pool(l0[1], l0[2], l0[3], l1[1], l1[2], l1[3])[0]
             arb_long_to_u256(x0, &t)  # < 2**113
-            pre = u256_low128(&t)
+            job.pre = u256_low128(&t)
+    return 0
+
+
+cdef inline void run_job(Job *job) noexcept nogil:
+    cdef v2opt_cycle two
+    cdef Cyc *c = &job.c
+    if job.two_v2:
+        two.a1 = c.legs[0].rin
+        two.b1 = c.legs[0].rout
+        two.b2 = c.legs[1].rin
+        two.a2 = c.legs[1].rout
+        two.g1 = c.legs[0].gamma
+        two.g2 = c.legs[1].gamma
+        if v2opt_optimal(&two):
+            job.pre = two.bx
+    job.ok = job.mode != 0 and run(c, job.mode, job.big_a, job.big_b, job.pre)
+
+
+cdef tuple optimize_one(object legs, object max_in, dict cache):
+    cdef Job job
+    prepare_job(legs, max_in, &job, cache)
     with nogil:
-        ok = run(&c, mode, big_a, big_b, pre)
-    return result(&c, ok)
+        run_job(&job)
+    return result(&job.c, job.ok)
+
+
+# ---------------------------------------------------------------- batch on native threads
+
+cdef extern from *:
+    """
+    #include <pthread.h>
+    #define CYC_MAX_THREADS 256
+    typedef void (*cyc_work_fn)(void *jobs, Py_ssize_t n, Py_ssize_t *next);
+    typedef struct { cyc_work_fn fn; void *jobs; Py_ssize_t n; Py_ssize_t *next; } cyc_task;
+    static inline Py_ssize_t cyc_fetch_add(Py_ssize_t *p, Py_ssize_t v) {
+        return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+    }
+    static void *cyc_thread_main(void *arg) {
+        cyc_task *t = (cyc_task *)arg;
+        t->fn(t->jobs, t->n, t->next);
+        return NULL;
+    }
+    /* fn on this thread and on threads - 1 others, all taking chunks of jobs from one shared
+     * counter until none is left; returns the number of threads that ran. A thread that
+     * cannot be started leaves its share to the others: every job runs exactly once. */
+    static int cyc_run_threads(cyc_work_fn fn, void *jobs, Py_ssize_t n, int threads) {
+        Py_ssize_t next = 0;
+        cyc_task task = {fn, jobs, n, &next};
+        pthread_t tid[CYC_MAX_THREADS];
+        int started = 0;
+        for (int i = 1; i < threads && i < CYC_MAX_THREADS; i++) {
+            if (pthread_create(&tid[started], NULL, cyc_thread_main, &task) != 0) break;
+            started++;
+        }
+        fn(jobs, n, &next);
+        for (int i = 0; i < started; i++) pthread_join(tid[i], NULL);
+        return started + 1;
+    }
+    """
+    ctypedef void (*cyc_work_fn)(void *jobs, Py_ssize_t n, Py_ssize_t *next) noexcept nogil
+    int CYC_MAX_THREADS
+    Py_ssize_t cyc_fetch_add(Py_ssize_t *p, Py_ssize_t v) nogil
+    int cyc_run_threads(cyc_work_fn fn, void *jobs, Py_ssize_t n, int threads) nogil
+
+cdef enum:
+    CHUNK = 8          # cycles a thread takes at a time (their costs differ widely)
+    BLOCK = 4096       # cycles parsed, sized and turned into results per round (bounds memory)
+    MIN_SEARCHES = 32  # searches per thread below which another thread is not worth starting
+
+
+cdef void work(void *jobs, Py_ssize_t n, Py_ssize_t *next) noexcept nogil:
+    cdef Job *js = <Job *>jobs
+    cdef Py_ssize_t i, k, end
+    while True:
+        i = cyc_fetch_add(next, CHUNK)
+        if i >= n:
+            return
+        end = i + CHUNK if i + CHUNK < n else n
+        for k in range(i, end):
+            run_job(&js[k])
+
+
+cdef int check_threads(object threads) except 0:
+    """The twin's ``_threads``: an int in [1, MAX_THREADS]."""
+    if not PyLong_Check(threads) or PyBool_Check(threads) or not 1 <= threads <= _twin.MAX_THREADS:
+        _twin._threads(threads)  # raises the twin's error
+        raise SystemError(f"kernel rejected threads={threads!r}")
+    return threads
 
 
 def cycle_output(legs, amount_in):
@@ -875,14 +963,50 @@ def optimize_cycle(legs, max_in=None):
     return optimize_one(legs, max_in, {})
 
 
-def optimize_cycles(cycles):
+def optimize_cycles(cycles, threads=1):
     """``optimize_cycle`` over many cycles (each a sequence of leg tuples).
 
     V3 legs that pass the same ``ticks`` and ``liquidity_nets`` tuple objects (one pool state
     shared by the cycles through that pool) have them validated and converted once per call.
+    With ``threads`` > 1 the searches run on up to that many native threads without the GIL,
+    one per 32 cycles that need a search (the cycles are parsed, and the results built, on the
+    calling thread); the results are the same whatever the number of threads.
     """
+    cdef int nthreads = check_threads(threads)
     cdef list out = []
     cdef dict cache = {}
-    for legs in cycles:
-        out.append(optimize_one(legs, None, cache))
+    cdef Job *jobs = <Job *>malloc(BLOCK * sizeof(Job))
+    cdef Py_ssize_t n, k, searches, used
+    if jobs == NULL:
+        raise MemoryError()
+    try:
+        it = iter(cycles)
+        while True:
+            n = 0
+            for legs in it:
+                prepare_job(legs, None, &jobs[n], cache)
+                n += 1
+                if n == BLOCK:
+                    break
+            if n == 0:
+                break
+            searches = 0
+            for k in range(n):
+                if jobs[k].mode != 0:
+                    searches += 1
+            # a thread costs tens of microseconds to start: one per MIN_SEARCHES searches
+            used = min(nthreads, searches // MIN_SEARCHES)
+            if used > 1:
+                with nogil:
+                    cyc_run_threads(work, jobs, n, used)
+            else:
+                with nogil:
+                    for k in range(n):
+                        run_job(&jobs[k])
+            for k in range(n):
+                out.append(result(&jobs[k].c, jobs[k].ok))
+            if n < BLOCK:
+                break
+    finally:
+        free(jobs)
     return out

@@ -81,6 +81,7 @@ __all__ = [
     "CLIMB_CAP",
     "ENUM_CAP",
     "MAX_SQRT_RATIO",
+    "MAX_THREADS",
     "MIN_SQRT_RATIO",
     "SCAN",
     "X_LIMIT",
@@ -95,6 +96,7 @@ CLIMB_CAP = 4096
 POLISH = 16
 SEED_SHIFT = 16
 X_LIMIT = 1 << 126
+MAX_THREADS = 256
 RATE_MARGIN = 1e-12
 MIN_SQRT_RATIO = 4295128739
 MAX_SQRT_RATIO = 1461446703485210103287273052203988822378723970342
@@ -546,6 +548,21 @@ def optimize_cycle(legs: Iterable[object], max_in: int | None = None) -> tuple[i
     return _optimize(_legs(legs), max_in, ENUM_CAP)
 
 
-def optimize_cycles(cycles: Iterable[Iterable[object]]) -> list[tuple[int, int, int]]:
-    """``optimize_cycle`` over many cycles (each a sequence of leg tuples)."""
+def _threads(threads: object) -> int:
+    n = _int(threads, "threads")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"threads must be in [1, {MAX_THREADS}], got {n}")
+    return n
+
+
+def optimize_cycles(
+    cycles: Iterable[Iterable[object]], threads: int = 1
+) -> list[tuple[int, int, int]]:
+    """``optimize_cycle`` over many cycles (each a sequence of leg tuples).
+
+    ``threads`` is the number of native threads the compiled kernel sizes the cycles on; it is
+    checked here (an int in ``[1, MAX_THREADS]``) but pure Python runs them one after another
+    under the GIL. The results do not depend on it.
+    """
+    _threads(threads)
     return [_optimize(_legs(legs), None, ENUM_CAP) for legs in cycles]

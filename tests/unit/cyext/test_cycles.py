@@ -566,3 +566,57 @@ def test_batch_sharing_one_v3_pool_state(impl: ModuleType) -> None:
         twin.optimize_cycles([batch[0], [bad, batch[0][1]]])
     assert type(kernel_exc.value) is type(twin_exc.value)
     assert str(kernel_exc.value) == str(twin_exc.value)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_batch_on_threads_gives_the_same_results(impl: ModuleType) -> None:
+    """``threads`` changes how the kernel schedules the searches, never their results: V2,
+    mixed and small cycles, one V3 pool state shared across threads, a generator, and a batch
+    longer than the kernel's round of 4,096 cycles (dry cycles are cheap to fill it with)."""
+    rng = random.Random(2024)
+    shared = big_v3(rng, 2000.0, True)
+    batch = [big_cycle(rng, rng.choice((2, 3, 4)), rng.random() < 0.3) for _ in range(40)]
+    batch += [small_cycle(rng, rng.choice((2, 3)), rng.random() < 0.5) for _ in range(20)]
+    batch += [[shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(12)]
+    expected = [twin.optimize_cycle(legs) for legs in batch]
+    assert any(r[2] > 0 for r in expected)
+    for threads in (1, 2, 3, 8):
+        assert impl.optimize_cycles(batch, threads=threads) == expected
+    assert impl.optimize_cycles(iter(batch), threads=2) == expected
+    dry = [("v2", 10**20, 10**20, 30), ("v2", 10**20, 10**20, 30)]  # no profit: no search
+    long_batch = [dry] * 4090 + batch[:10] + [dry] * 5
+    long_expected = [(0, 0, 0)] * 4090 + expected[:10] + [(0, 0, 0)] * 5
+    assert impl.optimize_cycles(long_batch, threads=2) == long_expected
+    assert impl.optimize_cycles([], threads=2) == []
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize(
+    ("threads", "exc"),
+    [
+        (0, ValueError),
+        (257, ValueError),
+        (-1, ValueError),
+        (2**70, ValueError),
+        ("2", TypeError),
+        (True, TypeError),
+        (1.0, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_batch_threads_must_be_a_small_positive_int(
+    impl: ModuleType, threads: Any, exc: type
+) -> None:
+    with pytest.raises(exc) as kernel_exc:
+        impl.optimize_cycles([], threads=threads)
+    with pytest.raises(exc) as twin_exc:
+        twin.optimize_cycles([], threads=threads)
+    assert str(kernel_exc.value) == str(twin_exc.value)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_batch_error_after_the_first_round_raises_the_twins_error(impl: ModuleType) -> None:
+    dry = [("v2", 10**20, 10**20, 30), ("v2", 10**20, 10**20, 30)]
+    bad = [("v2", 10**20, 10**20, 10_000), ("v2", 10**20, 10**20, 30)]
+    with pytest.raises(FeeError):
+        impl.optimize_cycles([dry] * 5000 + [bad], threads=2)
