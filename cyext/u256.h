@@ -428,11 +428,15 @@ static inline int v2_amount_in(u256 *out, const u256 *aout, const u256 *rin, con
 #define ARB_LONG_DIGITS(o) (((PyLongObject *)(o))->long_value.ob_digit)
 #define ARB_LONG_NEGATIVE(o) ((((PyLongObject *)(o))->long_value.lv_tag & 3) == 2)
 #define ARB_LONG_NDIGITS(o) ((Py_ssize_t)(((PyLongObject *)(o))->long_value.lv_tag >> 3))
+/* make a fresh int of nd >= 1 digits (from _PyLong_New) negative */
+#define ARB_LONG_SET_NEGATIVE(o, nd) \
+    (((PyLongObject *)(o))->long_value.lv_tag = ((uintptr_t)(nd) << 3) | 2)
 #else
 /* ob_size = sign * ndigits */
 #define ARB_LONG_DIGITS(o) (((PyLongObject *)(o))->ob_digit)
 #define ARB_LONG_NEGATIVE(o) (Py_SIZE(o) < 0)
 #define ARB_LONG_NDIGITS(o) (Py_SIZE(o) < 0 ? -Py_SIZE(o) : Py_SIZE(o))
+#define ARB_LONG_SET_NEGATIVE(o, nd) Py_SET_SIZE((o), -(Py_ssize_t)(nd))
 #endif
 #endif
 

@@ -1010,17 +1010,15 @@ static inline int v3_swap(const int32_t *ticks, const i128 *nets, Py_ssize_t n,
 
 enum { V3_CONV_OK = 0, V3_CONV_TYPE = 1, V3_CONV_RANGE = 2 };
 
-#if PY_VERSION_HEX < 0x030C0000 && PyLong_SHIFT == 30
-#define V3_FAST_LONG 1 /* read/write CPython 3.11 long digits directly */
-#endif
+/* ARB_FAST_LONG (u256.h): CPython 3.11-3.13 int digits are read and written directly; the
+ * portable byte-array code otherwise (and with -DARB_NO_FAST_LONG). */
 
 /* |o| into r and its sign; V3_CONV_RANGE when |o| >= 2^256. o is a PyLong. */
 static inline int v3_long_mag(PyObject *o, u256 *r, int *neg) {
-#ifdef V3_FAST_LONG
-    Py_ssize_t size = Py_SIZE(o);
-    Py_ssize_t n = size < 0 ? -size : size;
-    const digit *d = ((PyLongObject *)o)->ob_digit;
-    *neg = size < 0;
+#ifdef ARB_FAST_LONG
+    Py_ssize_t n = ARB_LONG_NDIGITS(o);
+    const digit *d = ARB_LONG_DIGITS(o);
+    *neg = ARB_LONG_NEGATIVE(o);
     r->w[0] = r->w[1] = r->w[2] = r->w[3] = 0;
     if (n > 9) return V3_CONV_RANGE;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1122,18 +1120,19 @@ static inline PyObject *v3_mag_to_py(const u256 *a, int neg) {
         if (!neg) return PyLong_FromUnsignedLongLong(x);
         if (x <= ((uint64_t)1 << 63)) return PyLong_FromLongLong(-(long long)(x - 1) - 1);
     }
-#ifdef V3_FAST_LONG
+#ifdef ARB_FAST_LONG
     int bits = 64 * (nl - 1) + 64 - __builtin_clzll(a->w[nl - 1]);
-    Py_ssize_t nd = (bits + 29) / 30;
+    Py_ssize_t nd = (bits + 29) / 30; /* >= 3: never a cached small int */
     PyLongObject *v = _PyLong_New(nd);
     if (!v) return NULL;
+    digit *dg = ARB_LONG_DIGITS(v);
     for (Py_ssize_t i = 0; i < nd; i++) {
         int bit = 30 * (int)i, limb = bit >> 6, off = bit & 63;
         uint64_t x = a->w[limb] >> off;
         if (off > 34 && limb < 3) x |= a->w[limb + 1] << (64 - off);
-        v->ob_digit[i] = (digit)(x & PyLong_MASK);
+        dg[i] = (digit)(x & PyLong_MASK);
     }
-    if (neg) Py_SET_SIZE(v, -nd);
+    if (neg) ARB_LONG_SET_NEGATIVE(v, nd);
     return (PyObject *)v;
 #else
     unsigned char buf[32];
