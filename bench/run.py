@@ -147,6 +147,18 @@ def main() -> None:
         median_rate(lambda: v2_kernel.get_amount_out_packed(*cols, 30), n),
         median_rate(lambda: v2_twin.get_amount_out_packed(*cols, 30), n),
     )
+    # the latency of one exact quote: each waits for the one before, as in a sizing search
+    chain_args = (10**21, 37 * 10**21, 29 * 10**21, 30)
+    n_chain = 100_000 if args.quick else 1_000_000
+    n_chain_twin = n_chain // 50
+    assert v2_kernel._dependent_quotes(*chain_args, 1000) == v2_twin._dependent_quotes(
+        *chain_args, 1000
+    )
+    table.add(
+        "V2 getAmountOut, dependent quotes in one call (latency)",
+        median_rate(lambda: v2_kernel._dependent_quotes(*chain_args, n_chain), n_chain),
+        median_rate(lambda: v2_twin._dependent_quotes(*chain_args, n_chain_twin), n_chain_twin),
+    )
     for k, group in swaps.items():
         table.add(
             f"V3 swap, {k} initialized ticks crossed",

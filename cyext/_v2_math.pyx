@@ -30,6 +30,7 @@ from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_GET_SIZE
 
 from arbstream.cyext import errors as _errors
+from arbstream.cyext import v2_math_py as _twin
 from arbstream.cyext.errors import (
     ADD_OVERFLOW,
     MUL_OVERFLOW,
@@ -494,3 +495,27 @@ def _u256_div_by_u128(n, d):
         raise OverflowError("quotient does not fit in 128 bits")
     u256_set_u128(&q, u256_div_by_u128(un.w, u256_low128(&ud)))
     return arb_u256_to_long(&q)
+
+
+def _dependent_quotes(amount_in, reserve_in, reserve_out, fee_bps, n):
+    """Bench hook: the twin's ``_dependent_quotes``, n exact getAmountOut quotes in C, each
+    waiting for the one before (the latency of a quote, as in a sizing search's chain)."""
+    cdef u256 a, ri, ro
+    cdef uint64_t g, d = D
+    cdef u128 x = 0, a128, ri128, ro128
+    cdef long long k, count
+    _twin._dependent_check(amount_in, reserve_in, reserve_out, fee_bps, n)
+    to_u256(amount_in, &a, 111)
+    to_u256(reserve_in, &ri, 111)
+    to_u256(reserve_out, &ro, 111)
+    g = gamma_of(fee_bps)
+    v2_reduce_scale(&g, &d)
+    a128 = u256_low128(&a)
+    ri128 = u256_low128(&ri)
+    ro128 = u256_low128(&ro)
+    count = n
+    with nogil:
+        for k in range(count):
+            x = v2_amount_out_112(x + a128, ri128, ro128, g, d)
+    u256_set_u128(&a, x)
+    return arb_u256_to_long(&a)

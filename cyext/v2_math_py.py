@@ -357,3 +357,31 @@ def optimal_two_pool_batch(
 ) -> list[tuple[int, int, int, int]]:
     """``optimal_two_pool`` over many 6-tuples ``(a1, b1, fee1, b2, a2, fee2)``."""
     return [optimal_two_pool(*row) for row in rows]
+
+
+def _dependent_check(
+    amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int, n: int
+) -> int:
+    """The arguments of ``_dependent_quotes`` checked; its gamma."""
+    values = {"amount_in": amount_in, "reserve_in": reserve_in, "reserve_out": reserve_out}
+    for name, value in (*values.items(), ("n", n)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name}: expected int, got {type(value).__name__}")
+    if not all(0 < value < 2**111 for value in values.values()):
+        raise ValueError("amount_in and the reserves must be in [1, 2**111)")
+    if not 0 <= n < 2**62:
+        raise ValueError("n must be in [0, 2**62)")
+    return _gamma(fee_bps)
+
+
+def _dependent_quotes(
+    amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int, n: int
+) -> int:
+    """Bench hook: ``x = getAmountOut(x + amount_in)`` n times from ``x = 0``, each quote
+    waiting for the one before (the latency of one exact quote). Amounts stay below 2**112:
+    an output is below its reserve."""
+    gamma = _dependent_check(amount_in, reserve_in, reserve_out, fee_bps, n)
+    x = 0
+    for _ in range(n):
+        x = _out(x + amount_in, reserve_in, reserve_out, gamma)
+    return x

@@ -732,3 +732,42 @@ def test_public_module_exports_the_packed_api() -> None:
         assert name in v2_math.__all__
         impl = twin if v2_math.IMPLEMENTATION == "python" else kernel
         assert getattr(v2_math, name) is getattr(impl, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    amount=st.integers(1, 2**111 - 1),
+    reserve_in=st.integers(1, 2**111 - 1),
+    reserve_out=st.integers(1, 2**111 - 1),
+    fee=st.sampled_from([0, 5, 20, 25, 30, 100, 9999]),
+    n=st.integers(0, 40),
+)
+def test_dependent_quotes_chain_exact_quotes(
+    amount: int, reserve_in: int, reserve_out: int, fee: int, n: int
+) -> None:
+    """The bench's latency hook: kernel == twin == n chained get_amount_out calls."""
+    x = 0
+    for _ in range(n):
+        x = twin.get_amount_out(x + amount, reserve_in, reserve_out, fee)
+    assert kernel._dependent_quotes(amount, reserve_in, reserve_out, fee, n) == x
+    assert twin._dependent_quotes(amount, reserve_in, reserve_out, fee, n) == x
+
+
+@pytest.mark.parametrize(
+    ("args", "exc"),
+    [
+        ((0, 10, 10, 30, 1), ValueError),
+        ((1, 2**111, 10, 30, 1), ValueError),
+        ((1, 10, 0, 30, 1), ValueError),
+        ((1, 10, 10, 30, -1), ValueError),
+        ((1, 10, 10, 10_000, 1), FeeError),
+        ((1.0, 10, 10, 30, 1), TypeError),
+        ((1, 10, 10, 30, True), TypeError),
+    ],
+)
+def test_dependent_quotes_bad_arguments(args: tuple[Any, ...], exc: type) -> None:
+    with pytest.raises(exc) as kernel_exc:
+        kernel._dependent_quotes(*args)
+    with pytest.raises(exc) as twin_exc:
+        twin._dependent_quotes(*args)
+    assert str(kernel_exc.value) == str(twin_exc.value)
