@@ -975,8 +975,10 @@ def optimize_cycles(cycles, threads=1):
     cdef int nthreads = check_threads(threads)
     cdef list out = []
     cdef dict cache = {}
-    cdef Job *jobs = <Job *>malloc(BLOCK * sizeof(Job))
-    cdef Py_ssize_t n, k, searches, used
+    cdef Py_ssize_t n, k, searches, used, size = BLOCK
+    if type(cycles) is list or type(cycles) is tuple:  # a round's jobs: ~1 KiB per cycle
+        size = max(1, min(BLOCK, len(cycles)))
+    cdef Job *jobs = <Job *>malloc(size * sizeof(Job))
     if jobs == NULL:
         raise MemoryError()
     try:
@@ -986,7 +988,7 @@ def optimize_cycles(cycles, threads=1):
             for legs in it:
                 prepare_job(legs, None, &jobs[n], cache)
                 n += 1
-                if n == BLOCK:
+                if n == size:
                     break
             if n == 0:
                 break
@@ -1005,7 +1007,7 @@ def optimize_cycles(cycles, threads=1):
                         run_job(&jobs[k])
             for k in range(n):
                 out.append(result(&jobs[k].c, jobs[k].ok))
-            if n < BLOCK:
+            if n < size:
                 break
     finally:
         free(jobs)
