@@ -46,7 +46,7 @@ test-fast: setup
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy arbstream ingest streams cyext analytics
+	$(VENV)/bin/mypy arbstream ingest streams cyext analytics bench
 
 BENCH_PEER := bench/.venv-degenbot
 $(BENCH_PEER)/.installed:

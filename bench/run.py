@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import statistics
 import subprocess
@@ -26,17 +27,46 @@ from arbstream.cyext import _v2_math as v2_kernel
 from arbstream.cyext import v2_math_py as v2_twin
 
 HERE = Path(__file__).resolve().parent
-REPEATS = 7
+REPEATS = 15
 
 
-def median_rate(fn: Callable[[], Any], ops: int, repeats: int = REPEATS) -> float:
-    """Operations per second: the median over ``repeats`` timed runs of ``fn``."""
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+ROUND_S = 0.05  # shortest round: a short kernel call is repeated to fill it
+
+
+def timed(fn: Callable[[], Any], calls: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(calls):
         fn()
-        rates.append(ops / (time.perf_counter() - t0))
-    return statistics.median(rates)
+    return time.perf_counter() - t0
+
+
+def calls_per_round(fn: Callable[[], Any]) -> int:
+    """How many calls of ``fn`` fill ROUND_S (after a warm-up call), as timeit's autorange."""
+    fn()
+    single = timed(fn, 1)
+    return max(1, math.ceil(ROUND_S / max(single, 1e-9)))
+
+
+def compare(
+    kernel: Callable[[], Any],
+    kernel_ops: int,
+    twin: Callable[[], Any],
+    twin_ops: int,
+    repeats: int = REPEATS,
+) -> tuple[float, float, float]:
+    """(kernel ops/s, twin ops/s, kernel / twin): medians over ``repeats`` rounds, each
+    timing the kernel and then the twin (each called enough times to last ROUND_S), so that
+    both see the same state of the machine and the ratio is the median of the rounds' own
+    ratios (a shared machine drifts)."""
+    k_calls, t_calls = calls_per_round(kernel), calls_per_round(twin)
+    k_rates, t_rates, ratios = [], [], []
+    for _ in range(repeats):
+        k = kernel_ops * k_calls / timed(kernel, k_calls)
+        t = twin_ops * t_calls / timed(twin, t_calls)
+        k_rates.append(k)
+        t_rates.append(t)
+        ratios.append(k / t)
+    return statistics.median(k_rates), statistics.median(t_rates), statistics.median(ratios)
 
 
 def v2_cases(n: int, rng: random.Random) -> list[tuple[int, int, int]]:
@@ -52,9 +82,26 @@ class Table:
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
 
-    def add(self, name: str, kernel: float, twin: float, peer: float | None = None) -> None:
+    def add(
+        self,
+        name: str,
+        kernel: Callable[[], Any],
+        twin: Callable[[], Any],
+        ops: int,
+        peer: float | None = None,
+        twin_ops: int | None = None,
+    ) -> None:
+        """Time ``kernel`` and ``twin`` (``ops`` operations each, or ``twin_ops`` for the
+        twin) in interleaved rounds; ``peer`` is degenbot's rate from its own process."""
+        k, t, ratio = compare(kernel, ops, twin, ops if twin_ops is None else twin_ops)
         self.rows.append(
-            {"benchmark": name, "cython_per_s": kernel, "twin_per_s": twin, "degenbot_per_s": peer}
+            {
+                "benchmark": name,
+                "cython_per_s": k,
+                "twin_per_s": t,
+                "x_twin": ratio,
+                "degenbot_per_s": peer,
+            }
         )
 
     def print(self) -> None:
@@ -68,10 +115,12 @@ class Table:
             )
             print(
                 f"{r['benchmark']:<56} {r['cython_per_s']:>12,.0f} {r['twin_per_s']:>11,.0f} "
-                f"{r['cython_per_s'] / r['twin_per_s']:>6.1f}x {peer_s}"
+                f"{r['x_twin']:>6.1f}x {peer_s}"
             )
         print(
-            f"(ops per second, median of {REPEATS} repeats; same inputs for every implementation)"
+            f"(ops per second, medians of {REPEATS} rounds of >= {ROUND_S * 1000:.0f} ms timing the"
+            " kernel then the twin; x twin: the median of the rounds' ratios; degenbot timed in"
+            " its own process)"
         )
 
 
@@ -128,14 +177,16 @@ def main() -> None:
 
     table.add(
         "V2 getAmountOut, per call",
-        median_rate(quote_loop(v2_kernel), n),
-        median_rate(quote_loop(v2_twin), n),
+        quote_loop(v2_kernel),
+        quote_loop(v2_twin),
+        n,
         peer["v2_quotes_per_s"] if peer else None,
     )
     table.add(
         f"V2 getAmountOut, batch API ({n:,} quotes)",
-        median_rate(lambda: v2_kernel.get_amount_out_batch(rows), n),
-        median_rate(lambda: v2_twin.get_amount_out_batch(rows), n),
+        lambda: v2_kernel.get_amount_out_batch(rows),
+        lambda: v2_twin.get_amount_out_batch(rows),
+        n,
     )
     # the same quotes as three columns of packed little-endian uint256 (packed once, outside)
     cols = [v2_twin.pack_u256(col) for col in zip(*quotes, strict=True)]
@@ -144,8 +195,9 @@ def main() -> None:
     assert v2_kernel.unpack_u256(packed[0]) == v2_kernel.get_amount_out_batch(rows)
     table.add(
         f"V2 getAmountOut, packed uint256 columns ({n:,} quotes)",
-        median_rate(lambda: v2_kernel.get_amount_out_packed(*cols, 30), n),
-        median_rate(lambda: v2_twin.get_amount_out_packed(*cols, 30), n),
+        lambda: v2_kernel.get_amount_out_packed(*cols, 30),
+        lambda: v2_twin.get_amount_out_packed(*cols, 30),
+        n,
     )
     # the latency of one exact quote: each waits for the one before, as in a sizing search
     chain_args = (10**21, 37 * 10**21, 29 * 10**21, 30)
@@ -156,21 +208,24 @@ def main() -> None:
     )
     table.add(
         "V2 getAmountOut, dependent quotes in one call (latency)",
-        median_rate(lambda: v2_kernel._dependent_quotes(*chain_args, n_chain), n_chain),
-        median_rate(lambda: v2_twin._dependent_quotes(*chain_args, n_chain_twin), n_chain_twin),
+        lambda: v2_kernel._dependent_quotes(*chain_args, n_chain),
+        lambda: v2_twin._dependent_quotes(*chain_args, n_chain_twin),
+        n_chain,
+        twin_ops=n_chain_twin,
     )
     for k, group in swaps.items():
         table.add(
             f"V3 swap, {k} initialized ticks crossed",
-            median_rate(v3.kernel_loop(pool, group), len(group)),
-            median_rate(v3.twin_loop(pool, group), len(group)),
+            v3.kernel_loop(pool, group),
+            v3.twin_loop(pool, group),
+            len(group),
             peer["v3"][str(k)]["per_s"] if peer else None,
         )
 
     import bench.sizing_cases as sizing
 
     for name, kernel_fn, twin_fn, ops in sizing.benchmarks(rng, pool, quick=args.quick):
-        table.add(name, median_rate(kernel_fn, ops), median_rate(twin_fn, ops))
+        table.add(name, kernel_fn, twin_fn, ops)
     table.print()
     (HERE / "results.json").write_text(json.dumps(table.rows, indent=2))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from arbstream.cyext import _cycles as kernel
@@ -57,6 +58,10 @@ def _mixed(pool: dict[str, Any], v3: Leg, rng: random.Random, legs: int) -> list
     return [v3, ("v2", weth, usdc, 30), ("v2", usdc, int(weth / price * skew), 30)]
 
 
+def _each(fn: Callable[[list[Leg]], Any], cycles: list[list[Leg]]) -> list[Any]:
+    return [fn(legs) for legs in cycles]
+
+
 def benchmarks(
     rng: random.Random, pool: dict[str, Any], *, quick: bool
 ) -> list[tuple[str, Callable[[], Any], Callable[[], Any], int]]:
@@ -73,22 +78,22 @@ def benchmarks(
         expected = twin.optimize_cycles(cycles)
         assert kernel.optimize_cycles(cycles) == expected
         assert kernel.optimize_cycles(cycles, threads=threads) == expected
-    out = []
+    out: list[tuple[str, Callable[[], Any], Callable[[], Any], int]] = []
     for label, cycles in groups.items():
         if label in ("2-leg V2", "3-leg V2"):
             out.append(
                 (
                     f"sizing {label}, per call",
-                    lambda c=cycles: [kernel.optimize_cycle(legs) for legs in c],
-                    lambda c=cycles: [twin.optimize_cycle(legs) for legs in c],
+                    partial(_each, kernel.optimize_cycle, cycles),
+                    partial(_each, twin.optimize_cycle, cycles),
                     len(cycles),
                 )
             )
         out.append(
             (
                 f"sizing {label}, batch of {len(cycles):,}",
-                lambda c=cycles: kernel.optimize_cycles(c),
-                lambda c=cycles: twin.optimize_cycles(c),
+                partial(kernel.optimize_cycles, cycles),
+                partial(twin.optimize_cycles, cycles),
                 len(cycles),
             )
         )
@@ -96,8 +101,8 @@ def benchmarks(
             out.append(
                 (
                     f"sizing {label}, batch of {len(cycles):,}, {threads} threads",
-                    lambda c=cycles: kernel.optimize_cycles(c, threads=threads),
-                    lambda c=cycles: twin.optimize_cycles(c),
+                    partial(kernel.optimize_cycles, cycles, threads=threads),
+                    partial(twin.optimize_cycles, cycles),
                     len(cycles),
                 )
             )
@@ -108,8 +113,8 @@ def benchmarks(
             out.append(
                 (
                     f"2-pool V2 optimal_two_pool_batch ({len(rows):,})",
-                    lambda r=rows: v2_kernel.optimal_two_pool_batch(r),
-                    lambda r=rows: v2_twin.optimal_two_pool_batch(r),
+                    partial(v2_kernel.optimal_two_pool_batch, rows),
+                    partial(v2_twin.optimal_two_pool_batch, rows),
                     len(rows),
                 )
             )
