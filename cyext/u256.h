@@ -150,6 +150,7 @@ static inline uint64_t u256_div128_64_preinv(uint64_t hi, uint64_t lo, uint64_t 
 #define U256_AI static inline __attribute__((always_inline))
 U256_AI void u256_divmnu_impl(uint64_t *q, uint64_t *r, const uint64_t *u, int m,
                           const uint64_t *v, int n) {
+    if (m < n) __builtin_unreachable(); /* the contract above; lets GCC see un[0..n] is set */
     if (n == 1) {
         uint64_t rem = 0, d = v[0];
         if (m >= 3) { /* normalize and divide with one reciprocal */

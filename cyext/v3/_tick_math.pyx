@@ -32,6 +32,7 @@ def get_sqrt_ratio_at_tick(tick):
     Raises TickOutOfRange ('T') when ``|tick| > MAX_TICK``; IntRangeError outside int24.
     """
     cdef u256 r
+    r.w[0] = r.w[1] = r.w[2] = r.w[3] = 0  # set on success only; raise_v3 raises otherwise
     cdef int32_t t = <int32_t>get_small_int(tick, 24)
     cdef int e = v3_sqrt_ratio_at_tick(t, &r)
     if e:
