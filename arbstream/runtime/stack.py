@@ -79,9 +79,12 @@ class LocalStack:
             w3 = AsyncWeb3(
                 AsyncHTTPProvider(self.nodes[cid].http_url, request_kwargs={"timeout": 30})
             )
-            self.markets[cid] = await deploy_market(
-                w3, cid, dev_account(0), default_market_spec(cid)
-            )
+            try:
+                self.markets[cid] = await deploy_market(
+                    w3, cid, dev_account(0), default_market_spec(cid)
+                )
+            finally:  # its aiohttp session, else "Unclosed client session" when collected
+                await w3.provider.disconnect()
             log.info("chain %s: market deployed in %.1fs", cid, time.monotonic() - started)
 
         await asyncio.gather(*(one(cid) for cid in self.chain_ids))
