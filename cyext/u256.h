@@ -480,13 +480,14 @@ static inline int arb_long_to_u256(PyObject *o, u256 *r) {
     return arb_long_to_u256_bytes(o, r);
 }
 
-static inline PyObject *arb_u256_to_long(const u256 *a) {
-    if ((a->w[1] | a->w[2] | a->w[3]) == 0) return PyLong_FromUnsignedLongLong(a->w[0]);
+/* (-1)^neg * a as a new Python int, for a >= 2^63 (3 or more 30-bit digits: never one of
+ * CPython's cached small ints); shared by the V2 and V3 kernels. */
+static inline PyObject *arb_u256_to_long_big(const u256 *a, int neg) {
 #ifdef ARB_FAST_LONG
-    int top = a->w[3] ? 3 : a->w[2] ? 2 : 1;
+    int top = a->w[3] ? 3 : a->w[2] ? 2 : a->w[1] ? 1 : 0;
     int bits = 64 * top + 64 - __builtin_clzll(a->w[top]);
     Py_ssize_t nd = (bits + PyLong_SHIFT - 1) / PyLong_SHIFT;
-    PyLongObject *v = _PyLong_New(nd); /* nd >= 3: positive, never a cached small int */
+    PyLongObject *v = _PyLong_New(nd);
     if (!v) return NULL;
     digit *dg = ARB_LONG_DIGITS(v);
     for (Py_ssize_t i = 0; i < nd; i++) {
@@ -495,6 +496,7 @@ static inline PyObject *arb_u256_to_long(const u256 *a) {
         if (off > 64 - PyLong_SHIFT && limb < 3) x |= a->w[limb + 1] << (64 - off);
         dg[i] = (digit)(x & PyLong_MASK);
     }
+    if (neg) ARB_LONG_SET_NEGATIVE(v, nd);
     return (PyObject *)v;
 #else
     unsigned char buf[32];
@@ -502,8 +504,17 @@ static inline PyObject *arb_u256_to_long(const u256 *a) {
         uint64_t v = a->w[i];
         for (int k = 0; k < 8; k++) { buf[8 * i + k] = (unsigned char)(v & 0xff); v >>= 8; }
     }
-    return _PyLong_FromByteArray(buf, 32, 1, 0);
+    PyObject *m = _PyLong_FromByteArray(buf, 32, 1, 0);
+    if (!m || !neg) return m;
+    PyObject *r = PyNumber_Negative(m);
+    Py_DECREF(m);
+    return r;
 #endif
+}
+
+static inline PyObject *arb_u256_to_long(const u256 *a) {
+    if ((a->w[1] | a->w[2] | a->w[3]) == 0) return PyLong_FromUnsignedLongLong(a->w[0]);
+    return arb_u256_to_long_big(a, 0);
 }
 
 /* A Python object that must be a uint<bits> (bits <= 256), range-checked and converted:

@@ -1120,35 +1120,7 @@ static inline PyObject *v3_mag_to_py(const u256 *a, int neg) {
         if (!neg) return PyLong_FromUnsignedLongLong(x);
         if (x <= ((uint64_t)1 << 63)) return PyLong_FromLongLong(-(long long)(x - 1) - 1);
     }
-#ifdef ARB_FAST_LONG
-    int bits = 64 * (nl - 1) + 64 - __builtin_clzll(a->w[nl - 1]);
-    Py_ssize_t nd = (bits + 29) / 30; /* >= 3: never a cached small int */
-    PyLongObject *v = _PyLong_New(nd);
-    if (!v) return NULL;
-    digit *dg = ARB_LONG_DIGITS(v);
-    for (Py_ssize_t i = 0; i < nd; i++) {
-        int bit = 30 * (int)i, limb = bit >> 6, off = bit & 63;
-        uint64_t x = a->w[limb] >> off;
-        if (off > 34 && limb < 3) x |= a->w[limb + 1] << (64 - off);
-        dg[i] = (digit)(x & PyLong_MASK);
-    }
-    if (neg) ARB_LONG_SET_NEGATIVE(v, nd);
-    return (PyObject *)v;
-#else
-    unsigned char buf[32];
-    for (int i = 0; i < 4; i++) {
-        uint64_t v = a->w[i];
-        for (int k = 0; k < 8; k++) {
-            buf[8 * i + k] = (unsigned char)(v & 0xff);
-            v >>= 8;
-        }
-    }
-    PyObject *m = _PyLong_FromByteArray(buf, 32, 1, 0);
-    if (!m || !neg) return m;
-    PyObject *r = PyNumber_Negative(m);
-    Py_DECREF(m);
-    return r;
-#endif
+    return arb_u256_to_long_big(a, neg); /* here |a| >= 2^63 */
 }
 
 static inline PyObject *v3_u256_to_py(const u256 *a) { return v3_mag_to_py(a, 0); }
