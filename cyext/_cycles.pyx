@@ -911,7 +911,6 @@ cdef extern from *:
     }
     """
     ctypedef void (*cyc_work_fn)(void *jobs, Py_ssize_t n, Py_ssize_t *next) noexcept nogil
-    int CYC_MAX_THREADS
     Py_ssize_t cyc_fetch_add(Py_ssize_t *p, Py_ssize_t v) nogil
     int cyc_run_threads(cyc_work_fn fn, void *jobs, Py_ssize_t n, int threads) nogil
 
@@ -997,14 +996,9 @@ def optimize_cycles(cycles, threads=1):
                 if jobs[k].mode != 0:
                     searches += 1
             # a thread costs tens of microseconds to start: one per MIN_SEARCHES searches
-            used = min(nthreads, searches // MIN_SEARCHES)
-            if used > 1:
-                with nogil:
-                    cyc_run_threads(work, jobs, n, used)
-            else:
-                with nogil:
-                    for k in range(n):
-                        run_job(&jobs[k])
+            used = max(1, min(nthreads, searches // MIN_SEARCHES))
+            with nogil:
+                cyc_run_threads(work, jobs, n, used)  # 1: this thread alone, none started
             for k in range(n):
                 out.append(result(&jobs[k].c, jobs[k].ok))
             if n < size:

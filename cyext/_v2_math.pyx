@@ -504,11 +504,10 @@ def _dependent_quotes(amount_in, reserve_in, reserve_out, fee_bps, n):
     cdef uint64_t g, d = D
     cdef u128 x = 0, a128, ri128, ro128
     cdef long long k, count
-    _twin._dependent_check(amount_in, reserve_in, reserve_out, fee_bps, n)
+    g = _twin._dependent_check(amount_in, reserve_in, reserve_out, fee_bps, n)  # raises its errors
     to_u256(amount_in, &a, 111)
     to_u256(reserve_in, &ri, 111)
     to_u256(reserve_out, &ro, 111)
-    g = gamma_of(fee_bps)
     v2_reduce_scale(&g, &d)
     a128 = u256_low128(&a)
     ri128 = u256_low128(&ri)
