@@ -17,11 +17,11 @@ $(VENV)/bin/python:
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-arbstream/contracts/build/.stamp: node_modules/.package-lock.json scripts/compile_contracts.js $(wildcard arbstream/contracts/*.sol)
+build/contracts/.stamp: node_modules/.package-lock.json scripts/compile_contracts.js $(wildcard executor/contracts/*.sol localstack/contracts/*.sol)
 	node scripts/compile_contracts.js
 	touch $@
 
-contracts: arbstream/contracts/build/.stamp
+contracts: build/contracts/.stamp
 
 $(STAMP): $(VENV)/bin/python pyproject.toml setup.py $(wildcard cyext/*.pyx cyext/*.pxd cyext/*.pxi cyext/*.h cyext/*/*.pyx cyext/*/*.pxd cyext/*/*.pxi cyext/*/*.h)
 	$(PIP) install -q -e '.[dev]'
@@ -46,7 +46,7 @@ test-fast: setup
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy arbstream ingest streams cyext analytics bench
+	$(VENV)/bin/mypy arbstream ingest streams executor analytics cyext localstack bench
 
 BENCH_PEER := bench/.venv-degenbot
 $(BENCH_PEER)/.installed:
@@ -58,5 +58,9 @@ $(BENCH_PEER)/.installed:
 bench: setup $(BENCH_PEER)/.installed
 	$(PY) bench/run.py --peer $(BENCH_PEER)/bin/python
 
+# every build output: setuptools' build/ (also the compiled contracts), the Cython C files,
+# extension modules and annotation pages in every cyext/ folder, the egg-info and run data
 clean:
-	rm -rf build *.egg-info arbstream/contracts/build cyext/*.c cyext/*.so .arbstream
+	rm -rf build *.egg-info .arbstream .mypy_cache .ruff_cache .hypothesis bench/results.json
+	find cyext \( -name '*.c' -o -name '*.so' -o -name '*.html' \) -delete
+	find . -path ./node_modules -prune -o -path './.venv*' -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -31,7 +31,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from arbstream.demo import DemoOptions, run_demo
+    from arbstream.localstack.demo import DemoOptions, run_demo
 
     base = _settings(args)
     opts = DemoOptions(
@@ -59,13 +59,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_sink(args: argparse.Namespace) -> int:
-    from arbstream.services import run_sink
+    from arbstream.analytics.sink import run_sink
 
     return asyncio.run(run_sink(_settings(args)))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from arbstream.services import run_ingest
+    from arbstream.ingest.service import run_ingest
 
     chains = [int(c) for c in args.chains.split(",")] if args.chains else None
     return asyncio.run(run_ingest(_settings(args), chains))
@@ -81,7 +81,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_ddl(args: argparse.Namespace) -> int:
-    from arbstream.sink.tables import ddl
+    from arbstream.analytics.tables import ddl
 
     settings = _settings(args)
     print(";\n\n".join(ddl(settings.clickhouse_database)) + ";")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from arbstream.contracts.abi import PAIR_CREATED_TOPIC, SWAP_TOPIC, SYNC_TOPIC
+from arbstream.abi import PAIR_CREATED_TOPIC, SWAP_TOPIC, SYNC_TOPIC
 from arbstream.errors import SchemaError
 from arbstream.schemas import BlockHeader, PoolCreated, PoolEvent
 

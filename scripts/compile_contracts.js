@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Compile arbstream/contracts/*.sol with the pinned solc-js (standard JSON, optimizer 200 runs)
-// into arbstream/contracts/build/<ContractName>.json = {"abi": [...], "bytecode": "0x..."}.
+// Compile executor/contracts/*.sol (production) and localstack/contracts/*.sol (test-only)
+// with the pinned solc-js (standard JSON, optimizer 200 runs)
+// into build/contracts/<ContractName>.json = {"abi": [...], "bytecode": "0x..."}.
 // Exits non-zero and prints the compiler errors when compilation fails.
 "use strict";
 
@@ -8,8 +9,8 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");
-const srcDir = path.join(root, "arbstream", "contracts");
-const outDir = path.join(srcDir, "build");
+const srcDirs = [path.join(root, "executor", "contracts"), path.join(root, "localstack", "contracts")];
+const outDir = path.join(root, "build", "contracts");
 
 let solc;
 try {
@@ -19,15 +20,20 @@ try {
   process.exit(2);
 }
 
-const files = fs.readdirSync(srcDir).filter((f) => f.endsWith(".sol")).sort();
-if (files.length === 0) {
-  console.error("compile_contracts: no .sol files in " + srcDir);
-  process.exit(2);
-}
-
 const sources = {};
-for (const f of files) {
-  sources[f] = { content: fs.readFileSync(path.join(srcDir, f), "utf8") };
+for (const dir of srcDirs) {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".sol")).sort();
+  if (files.length === 0) {
+    console.error("compile_contracts: no .sol files in " + dir);
+    process.exit(2);
+  }
+  for (const f of files) {
+    if (sources[f]) {
+      console.error("compile_contracts: two sources named " + f);
+      process.exit(2);
+    }
+    sources[f] = { content: fs.readFileSync(path.join(dir, f), "utf8") };
+  }
 }
 
 const input = {

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import settings
 
 from arbstream.config import Settings, TopicsConfig
-from arbstream.runtime.stack import LocalStack
+from arbstream.localstack.stack import LocalStack
 
 _counter = itertools.count()
 

@@ -7,12 +7,12 @@ import dataclasses
 import pytest
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from arbstream.abi import V2_PAIR_ABI, V2_ROUTER_ABI
 from arbstream.config import ExecutorConfig
-from arbstream.contracts.abi import V2_PAIR_ABI, V2_ROUTER_ABI
 from arbstream.executor.executor import ChainExecutor
-from arbstream.runtime.stack import LocalStack
+from arbstream.localstack.deploy import dev_account, dev_traders
+from arbstream.localstack.stack import LocalStack
 from arbstream.schemas import Opportunity, now_ms
-from arbstream.sim.deploy import dev_account, dev_traders
 from arbstream.streams.cross_dex import PoolState, best_cross_dex
 from tests.conftest import settings_for
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from arbstream.abi import V2_PAIR_ABI, V2_ROUTER_ABI
 from arbstream.config import TopicsConfig
-from arbstream.contracts.abi import V2_PAIR_ABI, V2_ROUTER_ABI
 from arbstream.ingest.ingestor import ChainIngestor
+from arbstream.localstack.anvil import AnvilNode
+from arbstream.localstack.deploy import deploy_market, dev_account, dev_traders
+from arbstream.localstack.market_spec import DeployedMarket, default_market_spec
+from arbstream.localstack.stack import LocalStack, chain_config
 from arbstream.log import ensure_topics, make_producer
-from arbstream.runtime.anvil import AnvilNode
-from arbstream.runtime.stack import LocalStack, chain_config
 from arbstream.schemas import PoolEvent
-from arbstream.sim.deploy import deploy_market, dev_account, dev_traders
-from arbstream.sim.market_spec import DeployedMarket, default_market_spec
 from tests.integration.topic_reader import read_topic
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from eth_utils import keccak
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractLogicError
 
-from arbstream.contracts.abi import (
+from arbstream.abi import (
     ARB_EXECUTED_TOPIC,
     ERC20_ABI,
     FLASH_ARB_ABI,
@@ -29,11 +29,11 @@ from arbstream.contracts.abi import (
     V2_PAIR_ABI,
     V2_ROUTER_ABI,
 )
-from arbstream.contracts.artifacts import load_artifact
-from arbstream.runtime.anvil import AnvilNode
-from arbstream.sim.deploy import create2_address, deploy_market, dev_account, dev_traders
-from arbstream.sim.market import MarketSimulator
-from arbstream.sim.market_spec import DeployedMarket, PoolInfo, default_market_spec
+from arbstream.artifacts import load_artifact
+from arbstream.localstack.anvil import AnvilNode
+from arbstream.localstack.deploy import create2_address, deploy_market, dev_account, dev_traders
+from arbstream.localstack.market import MarketSimulator
+from arbstream.localstack.market_spec import DeployedMarket, PoolInfo, default_market_spec
 
 pytestmark = pytest.mark.integration
 

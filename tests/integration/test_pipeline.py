@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from arbstream.pipeline import PipelineRun
-from arbstream.runtime.stack import LocalStack
+from arbstream.analytics.tables import TABLES
+from arbstream.localstack.pipeline import PipelineRun
+from arbstream.localstack.stack import LocalStack
 from arbstream.schemas import Execution, Opportunity
-from arbstream.sink.tables import TABLES
 from tests.conftest import settings_for
 from tests.integration.topic_reader import read_topic
 

@@ -34,21 +34,21 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import RPCEndpoint
 
-from arbstream.contracts.abi import (
+from arbstream.abi import (
     ERC20_ABI,
     SWAP_TOPIC,
     SYNC_TOPIC,
     TRANSFER_TOPIC,
     V2_PAIR_ABI,
 )
-from arbstream.contracts.artifacts import load_artifact
+from arbstream.artifacts import load_artifact
 from arbstream.cyext import _v2_math as cy_kernel
 from arbstream.cyext import v2_math as picked_kernel
 from arbstream.cyext import v2_math_py as py_twin
 from arbstream.cyext.errors import DivisionByZero, PricingError
-from arbstream.runtime.anvil import AnvilNode, rpc_call
-from arbstream.sim.deploy import deploy_market, dev_account, dev_traders
-from arbstream.sim.market_spec import DeployedMarket, PoolInfo, default_market_spec
+from arbstream.localstack.anvil import AnvilNode, rpc_call
+from arbstream.localstack.deploy import deploy_market, dev_account, dev_traders
+from arbstream.localstack.market_spec import DeployedMarket, PoolInfo, default_market_spec
 
 pytestmark = pytest.mark.integration
 

@@ -42,8 +42,8 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.types import RPCEndpoint
 
-from arbstream.contracts.abi import event_topic
-from arbstream.contracts.artifacts import load_artifact
+from arbstream.abi import event_topic
+from arbstream.artifacts import load_artifact
 from arbstream.cyext.errors import PricingError
 from arbstream.cyext.v3 import swap as picked_swap
 from arbstream.cyext.v3 import swap_py
@@ -61,8 +61,8 @@ from arbstream.cyext.v3.tick_math_py import (
     get_tick_at_sqrt_ratio,
 )
 from arbstream.ingest.v3_bootstrap import fetch_v3_pool_state
-from arbstream.runtime.anvil import AnvilNode
-from arbstream.sim.deploy import create_address, dev_account, sort_tokens
+from arbstream.localstack.anvil import AnvilNode
+from arbstream.localstack.deploy import create_address, dev_account, sort_tokens
 
 try:
     cy_swap: ModuleType | None = importlib.import_module("arbstream.cyext.v3._swap")

@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 from clickhouse_connect.driver.client import Client
 
+from arbstream.analytics.clickhouse import connect, create_schema, insert_records
 from arbstream.analytics.queries import QUERIES, expand_macros, run_query
+from arbstream.analytics.tables import TABLES
 from arbstream.schemas import (
     BlockHeader,
     DeadLetter,
@@ -34,8 +36,6 @@ from arbstream.schemas import (
     Record,
     now_ms,
 )
-from arbstream.sink.clickhouse import connect, create_schema, insert_records
-from arbstream.sink.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 DASHBOARD = ROOT / "dashboards" / "arbstream.json"

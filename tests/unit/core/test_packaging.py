@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-FOLDERS = ("ingest", "streams", "cyext", "analytics")
+FOLDERS = ("ingest", "streams", "executor", "analytics", "cyext", "localstack")
 
 
 def test_installed_environment_has_no_bare_top_level_modules(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_installed_environment_has_no_bare_top_level_modules(tmp_path: Path) -> 
     code = (
         "import importlib.util, sys; "
         f"print([n for n in {FOLDERS!r} if importlib.util.find_spec(n) is not None]); "
-        "import arbstream.streams.app, arbstream.ingest.ingestor, arbstream.cyext.v2_math, arbstream.analytics"
+        "import arbstream.streams.app, arbstream.ingest.ingestor, arbstream.executor.app, arbstream.cyext.v2_math, arbstream.analytics.sink, arbstream.localstack.stack"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

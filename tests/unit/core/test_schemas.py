@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arbstream.analytics.tables import TABLES, create_table_sql
 from arbstream.errors import SchemaError
 from arbstream.schemas import ALL_RECORDS, Opportunity, PoolEvent
-from arbstream.sink.tables import TABLES, create_table_sql
 
 U256 = st.integers(min_value=0, max_value=2**256 - 1)
 

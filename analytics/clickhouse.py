@@ -14,9 +14,9 @@ from typing import Any
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
+from arbstream.analytics.tables import TableSpec, ddl
 from arbstream.errors import RuntimeStackError
 from arbstream.schemas import Record
-from arbstream.sink.tables import TableSpec, ddl
 
 log = logging.getLogger(__name__)
 

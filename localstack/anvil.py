@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from arbstream.errors import RuntimeStackError
-from arbstream.runtime.process import ManagedProcess, free_port, project_root
+from arbstream.localstack.process import ManagedProcess, free_port, project_root
 
 ANVIL_NPM_BIN = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 #: Anvil's default mnemonic; its first accounts are funded with 10,000 ETH each.

@@ -18,11 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from arbstream.config import Settings
-from arbstream.pipeline import PipelineRun
-from arbstream.runtime.stack import LocalStack
-from arbstream.sink.consumer import ClickHouseSink
-from arbstream.summary import (
+from arbstream.analytics.sink import ClickHouseSink
+from arbstream.analytics.summary import (
     ChainSummary,
     TokenProfit,
     counts_by_chain,
@@ -30,6 +27,9 @@ from arbstream.summary import (
     realized_by_token,
     to_json_dict,
 )
+from arbstream.config import Settings
+from arbstream.localstack.pipeline import PipelineRun
+from arbstream.localstack.stack import LocalStack
 
 log = logging.getLogger(__name__)
 

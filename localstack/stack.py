@@ -15,11 +15,11 @@ from pathlib import Path
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from arbstream.config import ChainConfig, DexConfig, Settings, TokenConfig
-from arbstream.runtime.anvil import AnvilNode
-from arbstream.runtime.broker import TansuBroker
-from arbstream.runtime.process import ProcessGroup
-from arbstream.sim.deploy import deploy_market, dev_account
-from arbstream.sim.market_spec import DeployedMarket, default_market_spec
+from arbstream.localstack.anvil import AnvilNode
+from arbstream.localstack.broker import TansuBroker
+from arbstream.localstack.deploy import deploy_market, dev_account
+from arbstream.localstack.market_spec import DeployedMarket, default_market_spec
+from arbstream.localstack.process import ProcessGroup
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 from web3.exceptions import TransactionNotFound
 
-from arbstream.contracts.abi import V2_PAIR_ABI, V2_ROUTER_ABI
-from arbstream.sim.market_spec import DeployedMarket, DexInfo, PoolInfo
+from arbstream.abi import V2_PAIR_ABI, V2_ROUTER_ABI
+from arbstream.localstack.market_spec import DeployedMarket, DexInfo, PoolInfo
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted
 from web3.logs import DISCARD
 
+from arbstream.abi import FLASH_ARB_ABI, V2_PAIR_ABI
 from arbstream.config import ChainConfig, ExecutorConfig
-from arbstream.contracts.abi import FLASH_ARB_ABI, V2_PAIR_ABI
 from arbstream.cyext import v2_math
 from arbstream.schemas import Execution, Opportunity, now_ms
 from arbstream.streams.valuation import Valuation

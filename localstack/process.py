@@ -32,11 +32,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def project_root() -> Path:
-    """The source checkout this package was installed from (editable install)."""
-    return Path(__file__).resolve().parents[2]
-
-
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
         return True

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from arbstream.config import CONFIG_ENV, Settings
-from arbstream.runtime.process import ManagedProcess
+from arbstream.localstack.process import ManagedProcess
 
 
 def worker_process(

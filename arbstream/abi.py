@@ -1,6 +1,6 @@
 """ABIs and event topics used across arbstream (hand-written subsets; no build needed).
 
-The FlashArb ABI here mirrors arbstream/contracts/FlashArb.sol (a test checks it against the
+The FlashArb ABI here mirrors executor/contracts/FlashArb.sol (a test checks it against the
 compiled artifact); `flash_arb_abi()` returns the compiled one.
 """
 
@@ -276,6 +276,6 @@ FLASH_ARB_ABI: ABI = [
 
 def flash_arb_abi() -> ABI:
     """The compiled FlashArb ABI (needs `make contracts`)."""
-    from arbstream.contracts.artifacts import load_artifact
+    from arbstream.artifacts import load_artifact
 
     return load_artifact("FlashArb").abi

@@ -16,11 +16,13 @@ from collections import defaultdict
 from aiokafka import AIOKafkaConsumer
 from clickhouse_connect.driver.client import Client
 
+from arbstream.analytics.clickhouse import connect, create_schema, insert_records
+from arbstream.analytics.tables import TABLES, TableSpec, topic_map
 from arbstream.config import Settings
 from arbstream.errors import SchemaError
+from arbstream.log import ensure_topics
 from arbstream.schemas import DeadLetter, Record
-from arbstream.sink.clickhouse import create_schema, insert_records
-from arbstream.sink.tables import TABLES, TableSpec, topic_map
+from arbstream.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +132,17 @@ class ClickHouseSink:
             if await self.lag() == 0:
                 return
         log.warning("sink: drain timed out with lag %s", await self.lag())
+
+
+async def run_sink(settings: Settings) -> int:
+    """``arbstream sink``: consume every topic into ClickHouse until SIGINT/SIGTERM."""
+    await ensure_topics(settings.bootstrap_servers, settings.topics)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    sink = ClickHouseSink(settings, connect(settings.clickhouse_dsn))
+    await sink.start()
+    try:
+        await sink.run(stop)
+    finally:
+        await sink.stop()
+    return 0

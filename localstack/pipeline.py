@@ -12,18 +12,18 @@ from pathlib import Path
 
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from arbstream.abi import ERC20_ABI
+from arbstream.analytics.clickhouse import connect
+from arbstream.analytics.sink import ClickHouseSink
 from arbstream.config import Settings, settings_to_json
-from arbstream.contracts.abi import ERC20_ABI
 from arbstream.ingest.ingestor import ChainIngestor
+from arbstream.localstack.deploy import dev_account, dev_traders
+from arbstream.localstack.market import MarketSimulator
+from arbstream.localstack.market_spec import DeployedMarket
+from arbstream.localstack.process import ManagedProcess
+from arbstream.localstack.stack import LocalStack
+from arbstream.localstack.workers import executor_env, worker_process
 from arbstream.log import ensure_topics, make_producer
-from arbstream.runtime.process import ManagedProcess
-from arbstream.runtime.stack import LocalStack
-from arbstream.sim.deploy import dev_account, dev_traders
-from arbstream.sim.market import MarketSimulator
-from arbstream.sim.market_spec import DeployedMarket
-from arbstream.sink.clickhouse import connect
-from arbstream.sink.consumer import ClickHouseSink
-from arbstream.workers import executor_env, worker_process
 
 log = logging.getLogger(__name__)
 

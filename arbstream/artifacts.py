@@ -1,7 +1,8 @@
 """Compiled contract artifacts: our own (solc-js build) and the pinned Uniswap V2 npm builds.
 
-`load_artifact("FlashArb")` looks in `arbstream/contracts/build/` (written by
-`scripts/compile_contracts.js`, i.e. `make contracts`), then in the npm packages for the
+`load_artifact("FlashArb")` looks in `build/contracts/` (written by
+`scripts/compile_contracts.js` from `executor/contracts/*.sol` and the local stack's
+test-only `localstack/contracts/*.sol`, i.e. `make contracts`), then in the npm packages for the
 real Uniswap V2 bytecode (`UniswapV2Factory`, `UniswapV2Pair`, `UniswapV2Router02`, `WETH9`).
 """
 
@@ -14,10 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from arbstream.errors import ConfigError
-from arbstream.runtime.process import project_root
+
+
+def project_root() -> Path:
+    """The source checkout this package was installed from (editable install)."""
+    return Path(__file__).resolve().parents[1]
+
 
 #: Where `scripts/compile_contracts.js` writes our artifacts.
-BUILD_DIR = Path(__file__).resolve().parent / "build"
+BUILD_DIR = project_root() / "build" / "contracts"
 
 #: Real Uniswap V2 builds shipped in the pinned npm packages (relative to the checkout).
 NPM_ARTIFACTS: dict[str, Path] = {
@@ -87,5 +93,5 @@ def load_artifact(name: str) -> Artifact:
         )
     raise ConfigError(
         f"contract artifact {name} not found at {ours}: run `make contracts` "
-        "(node scripts/compile_contracts.js) to compile arbstream/contracts/*.sol"
+        "(node scripts/compile_contracts.js) to compile executor/contracts/*.sol and localstack/contracts/*.sol"
     )

@@ -29,16 +29,16 @@ from eth_utils import keccak, to_checksum_address
 from web3 import AsyncWeb3
 from web3.exceptions import TransactionNotFound
 
-from arbstream.contracts.abi import (
+from arbstream.abi import (
     TEST_TOKEN_ABI,
     V2_FACTORY_ABI,
     V2_PAIR_ABI,
     WETH_ABI,
 )
-from arbstream.contracts.artifacts import load_artifact
+from arbstream.artifacts import load_artifact
 from arbstream.errors import ChainError, ConfigError
-from arbstream.runtime.anvil import DEV_MNEMONIC
-from arbstream.sim.market_spec import (
+from arbstream.localstack.anvil import DEV_MNEMONIC
+from arbstream.localstack.market_spec import (
     DeployedMarket,
     DexInfo,
     MarketSpec,

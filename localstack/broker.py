@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from arbstream.errors import RuntimeStackError
-from arbstream.runtime.process import ManagedProcess, free_port, port_open
+from arbstream.localstack.process import ManagedProcess, free_port, port_open
 
 
 def find_tansu_binary() -> Path:
