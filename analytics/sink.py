@@ -4,6 +4,8 @@ A Kafka consumer group reads all pipeline topics, decodes each record with its
 versioned schema, inserts per table in batches and commits offsets only after the insert
 (at-least-once); the ReplacingMergeTree tables collapse re-deliveries on the record's
 identity. A record that does not decode lands in ``dead_letters`` with its offset.
+Exports records in per topic and chain, rows per table, dead letters and, every
+``LAG_INTERVAL_S``, the group's lag per partition (``arbstream.metrics``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import dataclasses
 import logging
 from collections import defaultdict
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from clickhouse_connect.driver.client import Client
 
+from arbstream import metrics
 from arbstream.analytics.clickhouse import connect, create_schema, insert_records
 from arbstream.analytics.tables import TABLES, TableSpec, topic_map
 from arbstream.config import Settings
@@ -25,6 +28,9 @@ from arbstream.schemas import DeadLetter, Record
 from arbstream.signals import stop_on_signals
 
 log = logging.getLogger(__name__)
+
+#: seconds between consumer-lag metric updates while running
+LAG_INTERVAL_S = 5.0
 
 
 @dataclasses.dataclass
@@ -67,8 +73,13 @@ class ClickHouseSink:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume and insert until ``stop`` is set."""
         assert self.consumer is not None, "start() first"
+        loop = asyncio.get_running_loop()
+        next_lag = loop.time()
         while not stop.is_set():
             await self.poll_once()
+            if loop.time() >= next_lag:
+                await self.report_lag()
+                next_lag = loop.time() + LAG_INTERVAL_S
 
     async def poll_once(self, timeout_s: float | None = None) -> int:
         """One batch: fetch, decode, insert, commit. Returns the number of records."""
@@ -80,6 +91,7 @@ class ClickHouseSink:
         if not batch:
             return 0
         per_table: dict[str, tuple[TableSpec, list[Record]]] = {}
+        consumed: dict[tuple[str, int], int] = defaultdict(int)
         count = 0
         for tp, messages in batch.items():
             spec = self.routes[tp.topic]
@@ -90,6 +102,7 @@ class ClickHouseSink:
                         msg.value or b"", source=f"{tp.topic}[{tp.partition}]@{msg.offset}"
                     )
                     target = spec
+                    consumed[(tp.topic, getattr(record, "chain_id", 0))] += 1
                 except SchemaError as exc:
                     record = DeadLetter(
                         source_topic=tp.topic,
@@ -100,6 +113,7 @@ class ClickHouseSink:
                         payload=(msg.value or b"").decode(errors="replace")[:10_000],
                     )
                     target = self._dead_letter_spec
+                    metrics.dead_letter("sink")
                     log.warning(
                         "sink: dead letter %s[%s]@%s: %s", tp.topic, tp.partition, msg.offset, exc
                     )
@@ -107,21 +121,32 @@ class ClickHouseSink:
         for spec, records in per_table.values():
             await asyncio.to_thread(insert_records, self.client, self.database, spec, records)
             self.stats.rows[spec.table] += len(records)
+            metrics.SINK_ROWS.labels(table=spec.table).inc(len(records))
+        for (topic, chain), n in consumed.items():
+            metrics.events_in(topic, chain, n)
         await self.consumer.commit()
         self.stats.batches += 1
         return count
 
-    async def lag(self) -> int:
-        """Records on the assigned partitions not yet consumed."""
+    async def partition_lag(self) -> dict[TopicPartition, int]:
+        """Records not yet consumed, per assigned partition."""
         assert self.consumer is not None
         parts = list(self.consumer.assignment())
         if not parts:
-            return 0
+            return {}
         ends = await self.consumer.end_offsets(parts)
-        lag = 0
-        for tp in parts:
-            lag += max(0, ends[tp] - await self.consumer.position(tp))
-        return lag
+        return {tp: max(0, ends[tp] - await self.consumer.position(tp)) for tp in parts}
+
+    async def lag(self) -> int:
+        """Records on the assigned partitions not yet consumed."""
+        return sum((await self.partition_lag()).values())
+
+    async def report_lag(self) -> None:
+        """Set the consumer-lag gauge of every assigned partition."""
+        for tp, lag in (await self.partition_lag()).items():
+            metrics.CONSUMER_LAG.labels(
+                group=self.group_id, topic=tp.topic, partition=str(tp.partition)
+            ).set(lag)
 
     async def drain(self, timeout_s: float = 30.0) -> None:
         """Insert until every topic is consumed to its current end (or the timeout)."""
@@ -137,6 +162,7 @@ class ClickHouseSink:
 async def run_sink(settings: Settings) -> int:
     """``arbstream sink``: consume every topic into ClickHouse until SIGINT/SIGTERM."""
     await ensure_topics(settings.bootstrap_servers, settings.topics)
+    exporter = metrics.start_exporter(settings.metrics_port_of("sink"))
     stop = asyncio.Event()
     stop_on_signals(stop)
     sink = ClickHouseSink(settings, connect(settings.clickhouse_dsn))
@@ -145,4 +171,6 @@ async def run_sink(settings: Settings) -> int:
         await sink.run(stop)
     finally:
         await sink.stop()
+        if exporter is not None:
+            exporter.stop()
     return 0

@@ -46,6 +46,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    from arbstream import metrics
+    from arbstream.streams.agents import consumer_lag
     from arbstream.streams.app import build_streams_app, run_worker
 
     if args.app == "streams":
@@ -54,6 +56,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         from arbstream.executor.app import build_executor_app
 
         app = build_executor_app(settings)
+    consumer_lag.register(app)
+    # a daemon thread of this worker process, serving until the process exits
+    metrics.start_exporter(settings.metrics_port_of(args.app))
     run_worker(app, settings.log_level)
     return 0
 

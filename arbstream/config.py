@@ -21,6 +21,9 @@ from arbstream.errors import ConfigError
 
 CONFIG_ENV = "ARBSTREAM_CONFIG"
 
+#: process role -> offset added to ``metrics_port``, so processes on one host never clash
+METRICS_ROLE_OFFSETS: dict[str, int] = {"ingest": 0, "streams": 1, "executor": 2, "sink": 3}
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -159,6 +162,9 @@ class Settings(BaseSettings):
     rebalance_timeout_s: float = Field(default=3.0, gt=0)
     #: longest a consumer fetch may wait for records (Faust's own default is 1500 ms)
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=10_000)
+    #: Prometheus exporter base port: each process serves on it plus its role's offset
+    #: (ingest +0, streams +1, executor +2, sink +3; see ``metrics_port_of``); 0 = disabled
+    metrics_port: int = Field(default=9400, ge=0, le=65_535 - max(METRICS_ROLE_OFFSETS.values()))
 
     @field_validator("broker_url")
     @classmethod
@@ -173,6 +179,12 @@ class Settings(BaseSettings):
         if not v.startswith(("chdb://", "http://", "https://", "clickhouse://")):
             raise ValueError("clickhouse_dsn must start with chdb://, http:// or https://")
         return v
+
+    def metrics_port_of(self, role: str) -> int:
+        """The port the process of ``role`` exports metrics on (0 when disabled)."""
+        if role not in METRICS_ROLE_OFFSETS:
+            raise ConfigError(f"unknown process role {role!r} (roles: {list(METRICS_ROLE_OFFSETS)})")
+        return self.metrics_port + METRICS_ROLE_OFFSETS[role] if self.metrics_port else 0
 
     @property
     def bootstrap_servers(self) -> str:

@@ -17,6 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from arbstream import metrics
 from arbstream.config import Settings
 from arbstream.errors import ConfigError, SchemaError
 from arbstream.executor.executor import ChainExecutor
@@ -141,11 +142,15 @@ def build_executor_app(settings: Settings) -> faust.App:
                     opps.append(
                         Opportunity.from_json(raw, source=topics.opportunities.get_topic_name())
                     )
+                    metrics.events_in(topics.opportunities.get_topic_name(), opps[-1].chain_id)
                 except SchemaError as exc:
                     await send_dead_letter(topics.dead_letter, "executor", str(exc), raw)
             for result in await execute_batch(executors, opps):
                 await topics.executions.send(
                     key=f"{result.chain_id}".encode(), value=result.to_json()
+                )
+                metrics.execution_out(
+                    topics.executions.get_topic_name(), result.chain_id, result.status
                 )
 
     return app

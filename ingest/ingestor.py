@@ -23,6 +23,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from web3 import AsyncWeb3, WebSocketProvider
+from web3.exceptions import Web3Exception
+from websockets.exceptions import WebSocketException
+
+from arbstream import metrics
 
 from arbstream.config import ChainConfig, DexConfig, TopicsConfig
 from arbstream.errors import SchemaError
@@ -45,6 +49,8 @@ log = logging.getLogger(__name__)
 REORG_WINDOW = 128
 #: eth_getLogs block range per request during backfill
 BACKFILL_STEP = 2_000
+#: session failures counted as RPC errors (node, socket, timeout), not e.g. broker errors
+RPC_FAILURES = (Web3Exception, WebSocketException, OSError)
 
 
 @dataclasses.dataclass
@@ -75,7 +81,11 @@ class ChainIngestor:
     # -- lifecycle -------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Ingest until ``stop`` is set, reconnecting (with backfill) on connection loss."""
+        sessions = 0
         while not stop.is_set():
+            if sessions:
+                metrics.WS_RECONNECTS.labels(chain=str(self.chain.chain_id)).inc()
+            sessions += 1
             try:
                 async with AsyncWeb3(WebSocketProvider(self.chain.ws_url)) as w3:
                     await self._session(w3, stop)
@@ -84,6 +94,8 @@ class ChainIngestor:
             except Exception as exc:
                 if stop.is_set():
                     break
+                if isinstance(exc, RPC_FAILURES):
+                    metrics.RPC_ERRORS.labels(chain=str(self.chain.chain_id)).inc()
                 log.warning(
                     "chain %s: ingest session failed (%s); reconnecting", self.chain.chain_id, exc
                 )
@@ -143,6 +155,8 @@ class ChainIngestor:
             await self._retract_block(old)
         self._remember_block(header.number, header.hash)
         await publish(self.producer, self.topics.blocks, str(header.chain_id), header)
+        metrics.events_out(self.topics.blocks, header.chain_id)
+        metrics.HEAD_BLOCK.labels(chain=str(header.chain_id)).set(header.number)
         self.stats.blocks += 1
         self.stats.last_block = max(self.stats.last_block, header.number)
         self.next_block = max(self.next_block, header.number)
@@ -187,6 +201,7 @@ class ChainIngestor:
         await publish(
             self.producer, self.topics.pools, f"{created.chain_id}:{created.pool}", created
         )
+        metrics.events_out(self.topics.pools, created.chain_id)
         self.stats.pools += 1
         log.info(
             "chain %s: pool %s %s/%s on %s",
@@ -209,6 +224,7 @@ class ChainIngestor:
             self._remember_block(event.block_number, event.block_hash)
             self.stats.events += 1
         await publish(self.producer, self.topics.events, event.key, event)
+        metrics.events_out(self.topics.events, event.chain_id)
 
     # -- reorgs ----------------------------------------------------------------------------
     async def _handle_reorg(self, w3: AsyncWeb3, header: BlockHeader) -> None:

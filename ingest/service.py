@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from arbstream import metrics
 from arbstream.config import Settings
 from arbstream.errors import ConfigError
 from arbstream.ingest.ingestor import ChainIngestor
@@ -19,6 +20,7 @@ async def run_ingest(settings: Settings, chain_ids: list[int] | None = None) -> 
     if not chains:
         raise ConfigError("no chains configured: set [[chains]] in the config file")
     await ensure_topics(settings.bootstrap_servers, settings.topics)
+    exporter = metrics.start_exporter(settings.metrics_port_of("ingest"))
     stop = asyncio.Event()
     stop_on_signals(stop)
     producer = make_producer(settings.bootstrap_servers)
@@ -28,4 +30,6 @@ async def run_ingest(settings: Settings, chain_ids: list[int] | None = None) -> 
         await asyncio.gather(*(i.run(stop) for i in ingestors))
     finally:
         await producer.stop()
+        if exporter is not None:
+            exporter.stop()
     return 0

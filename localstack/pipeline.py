@@ -1,6 +1,9 @@
 """One run of the whole pipeline on a local stack: workers, ingestors, market, sink.
 
 Shared by ``arbstream demo`` and the end-to-end test so both exercise the same wiring.
+Every process of the run exports Prometheus metrics on a port of one free block
+(``metrics_ports``: the ingestors and the sink run in this process, on the ``ingest`` and
+``sink`` ports of one registry; each worker on its own role's port).
 """
 
 from __future__ import annotations
@@ -12,17 +15,18 @@ from pathlib import Path
 
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from arbstream import metrics
 from arbstream.abi import ERC20_ABI
 from arbstream.analytics.clickhouse import connect
 from arbstream.analytics.sink import ClickHouseSink
-from arbstream.config import Settings, settings_to_json
+from arbstream.config import METRICS_ROLE_OFFSETS, Settings, settings_to_json
 from arbstream.ingest.ingestor import ChainIngestor
 from arbstream.localstack.deploy import dev_account, dev_traders
 from arbstream.localstack.market import MarketSimulator
 from arbstream.localstack.market_spec import DeployedMarket
 from arbstream.localstack.process import ManagedProcess
 from arbstream.localstack.stack import LocalStack
-from arbstream.localstack.workers import executor_env, worker_process
+from arbstream.localstack.workers import executor_env, free_port_block, worker_process
 from arbstream.log import ensure_topics, make_producer
 
 log = logging.getLogger(__name__)
@@ -43,7 +47,12 @@ class PipelineRun:
 
     def __init__(self, stack: LocalStack, settings: Settings, *, seed: int = 7) -> None:
         self.stack = stack
+        if settings.metrics_port:  # 0 keeps the exporters off
+            settings = settings.model_copy(update={"metrics_port": free_port_block()})
         self.settings = settings
+        #: process role -> port its metrics are served on (0: disabled)
+        self.metrics_ports = {r: settings.metrics_port_of(r) for r in METRICS_ROLE_OFFSETS}
+        self._exporters: list[metrics.Exporter] = []
         self.seed = seed
         self.config_file: Path = settings.data_dir / "config.json"
         self.workers: list[ManagedProcess] = []
@@ -67,6 +76,10 @@ class PipelineRun:
     async def start(self) -> None:
         """Topics, both Faust workers (ready), sink, ingestors and the market simulator."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        for role in ("ingest", "sink"):  # in this process; the workers start their own
+            exporter = metrics.start_exporter(self.metrics_ports[role], addr="127.0.0.1")
+            if exporter is not None:
+                self._exporters.append(exporter)
         self.config_file.write_text(settings_to_json(self.settings))  # no secrets in the file
         await ensure_topics(self.settings.bootstrap_servers, self.settings.topics)
         self.workers = [
@@ -130,6 +143,9 @@ class PipelineRun:
         """Everything, including the sink consumer (after ``finish`` or on failure)."""
         await self.close()
         await self.sink.stop()
+        for exporter in self._exporters:
+            exporter.stop()
+        self._exporters = []
         self.sink.client.close()  # chDB: one path per process at a time
         for w3 in self.w3s.values():
             await w3.provider.disconnect()

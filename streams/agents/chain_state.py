@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from arbstream import metrics
 from arbstream.errors import SchemaError
 from arbstream.schemas import BlockHeader
 from arbstream.streams.agents.dead_letter import send_dead_letter
@@ -20,6 +21,7 @@ def register(app: faust.App, topics: Topics, tables: Tables) -> None:
             except SchemaError as exc:
                 await send_dead_letter(topics.dead_letter, "chain_state", str(exc), raw)
                 continue
+            metrics.events_in(topics.blocks.get_topic_name(), header.chain_id)
             key = str(header.chain_id)
             if header.number >= int(tables.chain_gas[key].get("block", -1)):
                 tables.chain_gas[key] = {

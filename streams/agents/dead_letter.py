@@ -6,6 +6,7 @@ import logging
 
 import faust
 
+from arbstream import metrics
 from arbstream.schemas import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -31,3 +32,4 @@ async def send_dead_letter(topic: faust.TopicT, stage: str, reason: str, payload
         reason,
     )
     await topic.send(key=stage.encode(), value=record.to_json())
+    metrics.dead_letter(stage)

@@ -13,6 +13,7 @@ from typing import Any
 
 import faust
 
+from arbstream import metrics
 from arbstream.config import Settings
 from arbstream.errors import SchemaError
 from arbstream.schemas import Opportunity, PoolEvent, now_ms
@@ -139,6 +140,7 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
             except SchemaError as exc:
                 await send_dead_letter(topics.dead_letter, "detector", str(exc), raw)
                 continue
+            metrics.events_in(topics.pair_events.get_topic_name(), event.chain_id)
             pair = key.decode() if isinstance(key, bytes) else str(key)
             pools = apply_sync(tables.pair_state[pair], event)
             tables.pair_state[pair] = pools
@@ -173,6 +175,9 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
             if opp.net_profit_usd < cfg.min_net_profit_usd:
                 continue
             await topics.opportunities.send(key=opp.key.encode(), value=opp.to_json())
+            metrics.opportunity_out(
+                topics.opportunities.get_topic_name(), opp.chain_id, opp.kind, opp.latency_ms
+            )
             log.info(
                 "chain %s block %s: %s net %s %s ($%.2f) in %.0f ms",
                 opp.chain_id,

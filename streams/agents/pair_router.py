@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import faust
 
+from arbstream import metrics
 from arbstream.config import Settings
 from arbstream.errors import SchemaError
 from arbstream.schemas import PoolEvent
@@ -32,9 +33,11 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
             except SchemaError as exc:
                 await send_dead_letter(topics.dead_letter, "pair_router", str(exc), raw)
                 continue
+            metrics.events_in(topics.events.get_topic_name(), event.chain_id)
             if event.kind != "Sync":
                 continue
             await topics.pair_events.send(key=pair_key(event).encode(), value=raw)
+            metrics.events_out(topics.pair_events.get_topic_name(), event.chain_id)
             native = weth.get(event.chain_id)
             if native in (event.token0, event.token1) and not event.removed:
                 token = event.token1 if native == event.token0 else event.token0
