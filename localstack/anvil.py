@@ -8,8 +8,9 @@ import shutil
 import urllib.request
 from pathlib import Path
 
+from arbstream.artifacts import project_root
 from arbstream.errors import RuntimeStackError
-from arbstream.localstack.process import ManagedProcess, free_port, project_root
+from arbstream.localstack.process import ManagedProcess, free_port
 
 ANVIL_NPM_BIN = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 #: Anvil's default mnemonic; its first accounts are funded with 10,000 ETH each.
