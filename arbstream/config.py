@@ -183,7 +183,9 @@ class Settings(BaseSettings):
     def metrics_port_of(self, role: str) -> int:
         """The port the process of ``role`` exports metrics on (0 when disabled)."""
         if role not in METRICS_ROLE_OFFSETS:
-            raise ConfigError(f"unknown process role {role!r} (roles: {list(METRICS_ROLE_OFFSETS)})")
+            raise ConfigError(
+                f"unknown process role {role!r} (roles: {list(METRICS_ROLE_OFFSETS)})"
+            )
         return self.metrics_port + METRICS_ROLE_OFFSETS[role] if self.metrics_port else 0
 
     @property

@@ -27,7 +27,6 @@ from web3.exceptions import Web3Exception
 from websockets.exceptions import WebSocketException
 
 from arbstream import metrics
-
 from arbstream.config import ChainConfig, DexConfig, TopicsConfig
 from arbstream.errors import SchemaError
 from arbstream.ingest.decode import (

@@ -21,12 +21,15 @@ def register(app: faust.App, interval_s: float = LAG_INTERVAL_S) -> None:
 
     @app.timer(interval_s, name="consumer_lag")
     async def consumer_lag() -> None:
-        consumer = app.consumer
-        for tp in consumer.assignment():
-            high = consumer.highwater(tp)
-            position = await consumer.position(tp)
-            if high is None or position is None:
-                continue
-            metrics.CONSUMER_LAG.labels(
-                group=group, topic=tp.topic, partition=str(tp.partition)
-            ).set(max(0, high - position))
+        try:
+            consumer = app.consumer
+            for tp in consumer.assignment():
+                high = consumer.highwater(tp)
+                position = await consumer.position(tp)
+                if high is None or position is None:
+                    continue
+                metrics.CONSUMER_LAG.labels(
+                    group=group, topic=tp.topic, partition=str(tp.partition)
+                ).set(max(0, high - position))
+        except Exception as exc:  # a metric must never stop the worker (e.g. mid-rebalance)
+            log.debug("consumer lag of %s not read: %s", group, exc)

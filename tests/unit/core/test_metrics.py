@@ -75,7 +75,10 @@ def compose_roles() -> dict[str, tuple[str, dict[str, Any]]]:
     ("expr", "names"),
     [
         ("up", {"up"}),
-        ('sum by (chain, kind) (rate(arbstream_x_total{job="a b"}[5m])) * 60', {"arbstream_x_total"}),
+        (
+            'sum by (chain, kind) (rate(arbstream_x_total{job="a b"}[5m])) * 60',
+            {"arbstream_x_total"},
+        ),
         (
             "histogram_quantile(0.95, sum by (le) (rate(lat_bucket[$__rate_interval])))",
             {"lat_bucket"},
@@ -98,7 +101,9 @@ def test_every_dashboard_expression_reads_a_defined_metric() -> None:
         names = metric_names(target["expr"])
         assert names, f"{title!r}: {target['expr']!r} reads no metric"
         unknown = names - defined
-        assert not unknown, f"{title!r} reads {sorted(unknown)}, not defined in arbstream/metrics.py"
+        assert not unknown, (
+            f"{title!r} reads {sorted(unknown)}, not defined in arbstream/metrics.py"
+        )
         read |= names
     shown = {re.sub(r"_(total|created|bucket|sum|count)$", "", n) for n in read}
     missing = {m.describe()[0].name for m in metrics.ALL} - shown
@@ -208,7 +213,10 @@ def test_exporter_serves_the_metrics_and_stops() -> None:
         metrics.events_in(topic, 1, 3)
         metrics.opportunity_out(topic, 56, "cross_dex", 42.0)
         samples = scrape(port)
-        assert samples[("arbstream_events_in_total", frozenset({("topic", topic), ("chain", "1")}))] == 3
+        assert (
+            samples[("arbstream_events_in_total", frozenset({("topic", topic), ("chain", "1")}))]
+            == 3
+        )
         opp = frozenset({("chain", "56"), ("kind", "cross_dex")})
         assert samples[("arbstream_opportunities_total", opp)] >= 1
         assert samples[("arbstream_detection_latency_seconds_bucket", opp | {("le", "0.05")})] >= 1
