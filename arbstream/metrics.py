@@ -20,6 +20,8 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from arbstream.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 #: detection latency buckets, seconds: 1 ms .. 30 s
@@ -175,10 +177,19 @@ class Exporter:
 
 
 def start_exporter(port: int, addr: str = "0.0.0.0") -> Exporter | None:
-    """Serve ``/metrics`` on ``addr:port`` from a daemon thread; ``port`` 0 serves nothing."""
+    """Serve ``/metrics`` on ``addr:port`` from a daemon thread; ``port`` 0 serves nothing.
+
+    Raises :class:`ConfigError` when the port cannot be served (e.g. already in use).
+    """
     if port == 0:
         log.info("metrics exporter disabled (metrics_port = 0)")
         return None
-    server, thread = start_http_server(port, addr=addr)
+    try:
+        server, thread = start_http_server(port, addr=addr)
+    except OSError as exc:
+        raise ConfigError(
+            f"metrics_port: cannot serve metrics on {addr}:{port} ({exc}); "
+            "choose another ARBSTREAM_METRICS_PORT, or 0 to disable"
+        ) from exc
     log.info("metrics on http://%s:%s/metrics", addr, port)
     return Exporter(port, server, thread)

@@ -226,6 +226,17 @@ def test_exporter_serves_the_metrics_and_stops() -> None:
         scrape(port)
 
 
+def test_exporter_on_a_taken_port_names_the_setting() -> None:
+    port = free_port_block(1)
+    exporter = metrics.start_exporter(port, addr="127.0.0.1")
+    assert exporter is not None
+    try:
+        with pytest.raises(ConfigError, match=rf"metrics_port: .*127\.0\.0\.1:{port}"):
+            metrics.start_exporter(port, addr="127.0.0.1")
+    finally:
+        exporter.stop()
+
+
 def test_free_port_block_is_consecutive_and_free() -> None:
     base = free_port_block(4)
     exporters = [metrics.start_exporter(base + i, addr="127.0.0.1") for i in range(4)]
