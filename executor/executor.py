@@ -25,14 +25,14 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3
-from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 from web3.logs import DISCARD
 
 from arbstream.abi import FLASH_ARB_ABI, SWAP_TOPIC, V2_PAIR_ABI
 from arbstream.config import ChainConfig, ExecutorConfig
 from arbstream.cyext.pools import PoolModel
 from arbstream.cyext.v2_pool import V2PoolState
-from arbstream.errors import SchemaError
+from arbstream.errors import ExecutionError, SchemaError
 from arbstream.schemas import Execution, ExecutionLeg, Leg, Opportunity, now_ms
 from arbstream.streams import strategy
 from arbstream.streams.valuation import Valuation
@@ -73,8 +73,14 @@ class ChainExecutor:
         )
 
     async def handle(self, opp: Opportunity) -> Execution:
+        """The execution record of ``opp``; ExecutionError when a chain call fails."""
         async with self.lock:
-            return await self._handle(opp)
+            try:
+                return await self._handle(opp)
+            except (TimeoutError, Web3Exception, OSError) as exc:
+                raise ExecutionError(
+                    f"{type(exc).__name__}: {exc}", chain_id=opp.chain_id, opportunity_id=opp.id
+                ) from exc
 
     async def _handle(self, opp: Opportunity) -> Execution:
         age_s = (now_ms() - opp.detected_ts_ms) / 1000
