@@ -33,6 +33,7 @@ from arbstream.config import ChainConfig, ExecutorConfig
 from arbstream.cyext.pools import PoolModel
 from arbstream.cyext.v2_pool import V2PoolState
 from arbstream.errors import ExecutionError, SchemaError
+from arbstream.executor import decision
 from arbstream.schemas import Execution, ExecutionLeg, Leg, Opportunity, now_ms
 from arbstream.streams import strategy
 from arbstream.streams.valuation import Valuation
@@ -83,16 +84,11 @@ class ChainExecutor:
                 ) from exc
 
     async def _handle(self, opp: Opportunity) -> Execution:
-        age_s = (now_ms() - opp.detected_ts_ms) / 1000
-        if age_s > self.cfg.max_age_s:
-            return self._result(opp, "rejected", f"stale: {age_s:.1f}s old")
-        unsupported = flash_arb_unsupported(opp)
-        if unsupported:
-            return self._result(opp, "rejected", unsupported)
-        if self.consecutive_reverts >= self.cfg.max_consecutive_reverts:
-            return self._result(
-                opp, "rejected", f"halted after {self.consecutive_reverts} reverts in a row"
-            )
+        refusal = decision.precheck(
+            opp, now_ms=now_ms(), consecutive_reverts=self.consecutive_reverts, cfg=self.cfg
+        )
+        if refusal:
+            return self._result(opp, "rejected", refusal)
 
         # 1. revalidate on the latest state
         block = await self.w3.eth.get_block("latest")
@@ -108,32 +104,17 @@ class ChainExecutor:
         amount_in, profit = sized.amount_in, sized.profit
         base_fee = int(block.get("baseFeePerGas") or 0)
         gas_price = base_fee + self.chain.priority_fee_wei
-        gas_cost_wei = opp.gas_estimate * gas_price
-        gas_cost_token = (
-            -(-gas_cost_wei * opp.gas_cost_token // opp.gas_cost_wei) if opp.gas_cost_wei else 0
-        )
-        min_profit = max(opp.net_profit, gas_cost_token + 1)
-        if profit <= 0:
-            return self._result(opp, "rejected", f"no edge at block {number}")
-        if profit < min_profit:
-            return self._result(
-                opp,
-                "rejected",
-                f"edge {profit} at block {number} below required {min_profit} (estimate net {opp.net_profit}, gas {gas_cost_token})",
-                amount_in=amount_in,
-                expected_profit=profit,
-            )
+        gas_cost_token, min_profit = decision.required_profit(opp, gas_price)
+        refusal = decision.edge_refusal(opp, profit, min_profit, gas_cost_token, number)
+        if refusal:
+            fields = {"amount_in": amount_in, "expected_profit": profit} if profit > 0 else {}
+            return self._result(opp, "rejected", refusal, **fields)
 
         # 2. risk limits
         trade_usd = self.valuation.usd(token_in, amount_in)
-        if trade_usd > self.cfg.max_trade_usd:
-            return self._result(
-                opp, "rejected", f"trade ${trade_usd:,.0f} above max_trade_usd", amount_in=amount_in
-            )
-        if gas_price > self.cfg.max_gas_price_gwei * 1e9:
-            return self._result(
-                opp, "rejected", f"gas price {gas_price / 1e9:.1f} gwei above limit"
-            )
+        refusal = decision.limit_refusal(trade_usd, gas_price, self.cfg)
+        if refusal:
+            return self._result(opp, "rejected", refusal, amount_in=amount_in)
 
         # 3. simulate
         call = self.contract.functions.execute(
@@ -156,11 +137,12 @@ class ChainExecutor:
                 amount_in=amount_in,
                 expected_profit=profit,
             )
-        if simulated < min_profit:
+        refusal = decision.simulation_refusal(simulated, min_profit)
+        if refusal:
             return self._result(
                 opp,
                 "rejected",
-                f"simulation unprofitable: {simulated} < {min_profit}",
+                refusal,
                 amount_in=amount_in,
                 expected_profit=profit,
                 simulated_profit=simulated,
@@ -285,22 +267,6 @@ class ChainExecutor:
 
     async def _owner(self) -> str:
         return str(await self.contract.functions.owner().call())
-
-
-def flash_arb_unsupported(opp: Opportunity) -> str:
-    """Why ``FlashArb`` cannot execute ``opp`` ("" when it can): it runs two V2 legs on the
-    opportunity's chain, each fee a whole number of bps."""
-    legs = opp.legs
-    if opp.kind != "cross_dex" or len(legs) != 2:
-        return f"unsupported opportunity kind {opp.kind} with {len(legs)} legs"
-    for leg in legs:
-        if leg.protocol != "v2":
-            return f"unsupported {leg.protocol} leg in pool {leg.pool}"
-        if leg.chain_id != opp.chain_id:
-            return f"leg on chain {leg.chain_id} in a chain {opp.chain_id} opportunity"
-        if leg.fee_pips % 100:
-            return f"fee of {leg.fee_pips} pips is not a whole number of bps"
-    return ""
 
 
 def _swap_amounts(receipt: Any, pool: str) -> tuple[int, int, int, int] | None:

@@ -4,7 +4,6 @@ connection on loopback, no mock)."""
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 
 import pytest
@@ -14,7 +13,7 @@ from arbstream.config import ChainConfig, ExecutorConfig
 from arbstream.cyext.v2_pool import V2PoolState
 from arbstream.errors import ExecutionError
 from arbstream.executor.app import execute_batch
-from arbstream.executor.executor import ChainExecutor, flash_arb_unsupported
+from arbstream.executor.executor import ChainExecutor
 from arbstream.schemas import now_ms
 from arbstream.streams import strategy
 from arbstream.streams.valuation import Valuation
@@ -64,16 +63,3 @@ async def test_unreachable_rpc_is_an_execution_error_with_context() -> None:
     assert (record.status, record.opportunity_id) == ("failed", opp.id)
     assert "chain=8453" in record.reason
     await w3.provider.disconnect()
-
-
-def test_flash_arb_takes_two_v2_legs_on_its_chain_only() -> None:
-    opp = _opportunity(_chain(1))
-    assert flash_arb_unsupported(opp) == ""
-    v3 = [dataclasses.replace(opp.legs[0], protocol="v3"), opp.legs[1]]
-    assert "v3 leg" in flash_arb_unsupported(dataclasses.replace(opp, legs=v3))
-    other = [opp.legs[0], dataclasses.replace(opp.legs[1], chain_id=56)]
-    assert "chain 56" in flash_arb_unsupported(dataclasses.replace(opp, legs=other))
-    odd_fee = [dataclasses.replace(opp.legs[0], fee_pips=2550), opp.legs[1]]
-    assert "whole number" in flash_arb_unsupported(dataclasses.replace(opp, legs=odd_fee))
-    three = dataclasses.replace(opp, kind="cyclic", legs=[*opp.legs, opp.legs[0]])
-    assert "cyclic with 3 legs" in flash_arb_unsupported(three)
