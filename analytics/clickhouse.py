@@ -14,7 +14,7 @@ from typing import Any
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
-from arbstream.analytics.tables import TableSpec, ddl
+from arbstream.analytics.tables import TABLES, TableSpec, ddl
 from arbstream.errors import RuntimeStackError
 from arbstream.schemas import Record
 
@@ -33,8 +33,33 @@ def connect(dsn: str) -> Client:
 
 
 def create_schema(client: Client, database: str) -> None:
+    """Create the database and its tables, and migrate tables written by older schemas."""
     for statement in ddl(database):
         client.command(statement)
+    for spec in TABLES:
+        for statement in migration_sql(client, database, spec):
+            log.info("migrating %s.%s: %s", database, spec.table, statement)
+            client.command(statement)
+
+
+def migration_sql(client: Client, database: str, spec: TableSpec) -> list[str]:
+    """``ALTER TABLE ... ADD COLUMN`` for every column of the record the table lacks.
+
+    Columns are only ever added, never dropped or changed, so rows of every earlier version
+    stay readable; a new column's value for those rows is the record's ``MIGRATIONS``
+    expression over the old columns (else the type's default)."""
+    existing = {
+        str(row[0])
+        for row in client.query(f"DESCRIBE TABLE `{database}`.`{spec.table}`").result_rows
+    }
+    out = []
+    for name, ch_type in spec.record.columns():
+        if name in existing:
+            continue
+        default = spec.record.MIGRATIONS.get(name)
+        clause = f" DEFAULT {default}" if default else ""
+        out.append(f"ALTER TABLE `{database}`.`{spec.table}` ADD COLUMN `{name}` {ch_type}{clause}")
+    return out
 
 
 def insert_records(
@@ -43,5 +68,5 @@ def insert_records(
     if not records:
         return
     names = [name for name, _ in spec.record.columns()]
-    rows: list[list[Any]] = [[getattr(r, n) for n in names] for r in records]
+    rows: list[list[Any]] = [r.ch_row(names) for r in records]
     client.insert(f"`{database}`.`{spec.table}`", rows, column_names=names)

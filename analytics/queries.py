@@ -429,7 +429,8 @@ FROM
 ) AS e
 INNER JOIN
 (
-    SELECT id, cycle_id, dexes, profit_symbol, profit_decimals
+    SELECT id, cycle_id, arrayMap(l -> tupleElement(l, 'dex'), legs) AS dexes,
+        profit_symbol, profit_decimals
     FROM {{db}}.opportunities FINAL
 ) AS o ON o.id = e.opportunity_id
 GROUP BY e.chain_id, o.cycle_id

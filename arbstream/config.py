@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -212,12 +213,16 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _FileSource(settings_cls))
 
 
+#: the config file of the settings being built (``load_settings``); else ARBSTREAM_CONFIG
+_config_file: ContextVar[Path | None] = ContextVar("arbstream_config_file", default=None)
+
+
 class _FileSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = os.environ.get(CONFIG_ENV)
+        path = _config_file.get() or os.environ.get(CONFIG_ENV)
         return read_config_file(Path(path)) if path else {}
 
 
@@ -238,14 +243,18 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build the process's settings once, at the entry point; errors name the setting."""
-    if config_file is not None:
-        os.environ[CONFIG_ENV] = str(config_file)
+    """Build the process's settings once, at the entry point; errors name the setting.
+
+    ``config_file`` (else the file named by ``ARBSTREAM_CONFIG``) is read for this call
+    only: the process environment is not changed."""
+    token = _config_file.set(config_file)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("invalid settings:\n" + "\n".join(lines)) from None
+    finally:
+        _config_file.reset(token)
 
 
 def settings_to_json(settings: Settings, *, include_secrets: bool = False) -> str:

@@ -47,4 +47,17 @@ class ChainError(ArbstreamError, RuntimeError):
 
 
 class ExecutionError(ArbstreamError, RuntimeError):
-    """The executor could not execute an opportunity."""
+    """The executor could not execute an opportunity (a chain call failed mid-way); the
+    executor records it as a ``failed`` execution and goes on with the next one."""
+
+    def __init__(
+        self, message: str, *, chain_id: int | None = None, opportunity_id: str | None = None
+    ) -> None:
+        ctx = ", ".join(
+            f"{k}={v}"
+            for k, v in (("chain", chain_id), ("opportunity", opportunity_id))
+            if v is not None
+        )
+        super().__init__(f"{message} ({ctx})" if ctx else message)
+        self.chain_id = chain_id
+        self.opportunity_id = opportunity_id

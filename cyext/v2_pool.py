@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 from arbstream.cyext import v2_math
 from arbstream.cyext.errors import PricingInputError
@@ -20,7 +20,14 @@ __all__ = ["V2PoolState"]
 
 @dataclass(frozen=True, slots=True)
 class V2PoolState:
-    """One V2 pair at ``(block, log_index)``; ``fee_bps`` is the swap fee (30 = Uniswap V2)."""
+    """One V2 pair at ``(block, log_index)``; ``fee_bps`` is the swap fee (30 = Uniswap V2).
+
+    ``chain_id`` and ``dex`` say where the pool lives (metadata, not used in pricing).
+    :meth:`to_row` / :meth:`from_row` are its compact serialized form (a JSON-ready list with
+    exact integers) for Faust tables and their changelogs.
+    """
+
+    PROTOCOL: ClassVar[str] = "v2"
 
     address: str
     token0: str
@@ -30,6 +37,75 @@ class V2PoolState:
     reserve1: int
     block: int = 0
     log_index: int = -1
+    chain_id: int = 0
+    dex: str = ""
+
+    @property
+    def fee_pips(self) -> int:
+        """The fee in millionths (30 bps = 3000), the unit V3 pools use."""
+        return self.fee_bps * 100
+
+    def to_row(self) -> list[Any]:
+        """``["v2", address, token0, token1, fee_bps, reserve0, reserve1, block, log_index,
+        chain_id, dex]``."""
+        return [
+            self.PROTOCOL,
+            self.address,
+            self.token0,
+            self.token1,
+            self.fee_bps,
+            self.reserve0,
+            self.reserve1,
+            self.block,
+            self.log_index,
+            self.chain_id,
+            self.dex,
+        ]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> V2PoolState:
+        """The inverse of :meth:`to_row`; PricingInputError on a malformed row."""
+        if len(row) != 11 or row[0] != cls.PROTOCOL:
+            raise PricingInputError(f"not a V2 pool row: {list(row)[:3]!r}...")
+        _, address, token0, token1, fee_bps, r0, r1, block, log_index, chain_id, dex = row
+        return cls(
+            str(address),
+            str(token0),
+            str(token1),
+            int(fee_bps),
+            int(r0),
+            int(r1),
+            int(block),
+            int(log_index),
+            int(chain_id),
+            str(dex),
+        )
+
+    def zero_for_one(self, token_in: str) -> bool:
+        """True when ``token_in`` is token0; PricingInputError if neither token."""
+        if token_in.lower() == self.token0.lower():
+            return True
+        if token_in.lower() == self.token1.lower():
+            return False
+        raise PricingInputError(f"{token_in} is not a token of pair {self.address}")
+
+    def other(self, token: str) -> str:
+        """The pair's other token."""
+        return self.token1 if self.zero_for_one(token) else self.token0
+
+    def reserves_from(self, token_in: str) -> tuple[int, int]:
+        """(reserve of ``token_in``, reserve of the other token)."""
+        return self._reserves(token_in)
+
+    @property
+    def live(self) -> bool:
+        """Both reserves positive (an empty pair quotes nothing)."""
+        return self.reserve0 > 0 and self.reserve1 > 0
+
+    def cycle_leg(self, token_in: str) -> tuple[Any, ...]:
+        """This pool as a leg tuple of :mod:`arbstream.cyext.cycles`, swapping ``token_in``."""
+        reserve_in, reserve_out = self._reserves(token_in)
+        return ("v2", reserve_in, reserve_out, self.fee_bps)
 
     @classmethod
     def from_snapshot(cls, snapshot: Mapping[str, Any]) -> V2PoolState:
@@ -65,11 +141,9 @@ class V2PoolState:
         )
 
     def _reserves(self, token_in: str) -> tuple[int, int]:
-        if token_in.lower() == self.token0.lower():
+        if self.zero_for_one(token_in):
             return self.reserve0, self.reserve1
-        if token_in.lower() == self.token1.lower():
-            return self.reserve1, self.reserve0
-        raise PricingInputError(f"{token_in} is not a token of pair {self.address}")
+        return self.reserve1, self.reserve0
 
     def quote_exact_input(self, token_in: str, amount_in: int) -> int:
         """``getAmountOut``: the output for ``amount_in`` of ``token_in``."""

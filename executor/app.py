@@ -19,7 +19,7 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from arbstream import metrics
 from arbstream.config import Settings
-from arbstream.errors import ConfigError, SchemaError
+from arbstream.errors import ConfigError, ExecutionError, SchemaError
 from arbstream.executor.executor import ChainExecutor
 from arbstream.schemas import Execution, Opportunity
 from arbstream.streams.agents.dead_letter import send_dead_letter
@@ -111,7 +111,17 @@ async def execute_batch(
                 continue
             try:
                 out.append(await executor.handle(opp))
-            except Exception as exc:  # one failure must not stop the stream
+            except ExecutionError as exc:
+                log.warning("chain %s: %s", chain_id, exc)
+                out.append(
+                    Execution(
+                        opportunity_id=opp.id,
+                        chain_id=chain_id,
+                        status="failed",
+                        reason=str(exc)[:500],
+                    )
+                )
+            except Exception as exc:  # a bug: logged with its traceback, the stream goes on
                 log.exception("chain %s: executing %s failed", chain_id, opp.id)
                 out.append(
                     Execution(

@@ -2,15 +2,17 @@
 
 The executor is the only holder of a key. For every opportunity it:
 1. refuses stale ones (older than ``max_age_s``) without touching the chain;
-2. re-reads both pools' reserves at the latest block and re-sizes the cycle with the
-   cyext kernel; refuses when the edge no longer covers gas, or is below the estimate
-   the detector emitted (the detector emits a fresh opportunity for the new state);
+2. re-reads both pools' reserves at the latest block into the V2 pool model and re-sizes
+   the cycle with the strategy module the detector used (:mod:`arbstream.streams.strategy`);
+   refuses when the edge no longer covers gas, or is below the estimate the detector
+   emitted (the detector emits a fresh opportunity for the new state);
 3. applies risk limits (trade size, gas price, consecutive reverts);
 4. simulates ``FlashArb.execute`` with ``eth_call`` and refuses on revert or when the
    simulated profit is below the required minimum;
 5. only when armed, sends the transaction with that minimum as the on-chain
    ``minProfit`` (so it reverts rather than under-delivers) and reads the realized profit
-   from the contract's ``ArbExecuted`` event in the receipt.
+   from the contract's ``ArbExecuted`` event and each leg's realized amounts from its
+   pool's ``Swap`` log in the receipt.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import AsyncWeb3
-from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 from web3.logs import DISCARD
 
-from arbstream.abi import FLASH_ARB_ABI, V2_PAIR_ABI
+from arbstream.abi import FLASH_ARB_ABI, SWAP_TOPIC, V2_PAIR_ABI
 from arbstream.config import ChainConfig, ExecutorConfig
-from arbstream.cyext import v2_math
-from arbstream.schemas import Execution, Opportunity, now_ms
+from arbstream.cyext.pools import PoolModel
+from arbstream.cyext.v2_pool import V2PoolState
+from arbstream.errors import ExecutionError, SchemaError
+from arbstream.executor import decision
+from arbstream.schemas import Execution, ExecutionLeg, Leg, Opportunity, now_ms
+from arbstream.streams import strategy
 from arbstream.streams.valuation import Valuation
 
 log = logging.getLogger(__name__)
@@ -68,61 +74,47 @@ class ChainExecutor:
         )
 
     async def handle(self, opp: Opportunity) -> Execution:
+        """The execution record of ``opp``; ExecutionError when a chain call fails."""
         async with self.lock:
-            return await self._handle(opp)
+            try:
+                return await self._handle(opp)
+            except (TimeoutError, Web3Exception, OSError) as exc:
+                raise ExecutionError(
+                    f"{type(exc).__name__}: {exc}", chain_id=opp.chain_id, opportunity_id=opp.id
+                ) from exc
 
     async def _handle(self, opp: Opportunity) -> Execution:
-        age_s = (now_ms() - opp.detected_ts_ms) / 1000
-        if age_s > self.cfg.max_age_s:
-            return self._result(opp, "rejected", f"stale: {age_s:.1f}s old")
-        if opp.kind != "cross_dex" or len(opp.pools) != 2:
-            return self._result(opp, "rejected", f"unsupported opportunity kind {opp.kind}")
-        if self.consecutive_reverts >= self.cfg.max_consecutive_reverts:
-            return self._result(
-                opp, "rejected", f"halted after {self.consecutive_reverts} reverts in a row"
-            )
+        refusal = decision.precheck(
+            opp, now_ms=now_ms(), consecutive_reverts=self.consecutive_reverts, cfg=self.cfg
+        )
+        if refusal:
+            return self._result(opp, "rejected", refusal)
 
         # 1. revalidate on the latest state
         block = await self.w3.eth.get_block("latest")
         number = int(block["number"])
-        token_in, token_mid = opp.tokens[0], opp.tokens[1]
-        borrow, sell = (AsyncWeb3.to_checksum_address(p) for p in opp.pools)
-        r_borrow, r_sell = await asyncio.gather(
-            self._reserves(borrow, number), self._reserves(sell, number)
-        )
-        r_in1, r_mid1 = r_borrow if opp.zero_for_one[0] else (r_borrow[1], r_borrow[0])
-        r_mid2, r_in2 = r_sell if opp.zero_for_one[1] else (r_sell[1], r_sell[0])
-        amount_in, _, _, profit = v2_math.optimal_two_pool(
-            r_in1, r_mid1, opp.fees_bps[0], r_mid2, r_in2, opp.fees_bps[1]
-        )
+        token_in = opp.start_token
+        borrow, sell = (AsyncWeb3.to_checksum_address(leg.pool) for leg in opp.legs)
+        fresh = await asyncio.gather(*(self._pool_state(leg, number) for leg in opp.legs))
+        try:
+            cycle = strategy.cycle_from_legs(opp.legs, {p.address: p for p in fresh})
+        except SchemaError as exc:
+            return self._result(opp, "rejected", f"legs do not describe a cycle: {exc}")
+        (sized,) = strategy.size([cycle])
+        amount_in, profit = sized.amount_in, sized.profit
         base_fee = int(block.get("baseFeePerGas") or 0)
         gas_price = base_fee + self.chain.priority_fee_wei
-        gas_cost_wei = opp.gas_estimate * gas_price
-        gas_cost_token = (
-            -(-gas_cost_wei * opp.gas_cost_token // opp.gas_cost_wei) if opp.gas_cost_wei else 0
-        )
-        min_profit = max(opp.net_profit, gas_cost_token + 1)
-        if profit <= 0:
-            return self._result(opp, "rejected", f"no edge at block {number}")
-        if profit < min_profit:
-            return self._result(
-                opp,
-                "rejected",
-                f"edge {profit} at block {number} below required {min_profit} (estimate net {opp.net_profit}, gas {gas_cost_token})",
-                amount_in=amount_in,
-                expected_profit=profit,
-            )
+        gas_cost_token, min_profit = decision.required_profit(opp, gas_price)
+        refusal = decision.edge_refusal(opp, profit, min_profit, gas_cost_token, number)
+        if refusal:
+            fields = {"amount_in": amount_in, "expected_profit": profit} if profit > 0 else {}
+            return self._result(opp, "rejected", refusal, **fields)
 
         # 2. risk limits
         trade_usd = self.valuation.usd(token_in, amount_in)
-        if trade_usd > self.cfg.max_trade_usd:
-            return self._result(
-                opp, "rejected", f"trade ${trade_usd:,.0f} above max_trade_usd", amount_in=amount_in
-            )
-        if gas_price > self.cfg.max_gas_price_gwei * 1e9:
-            return self._result(
-                opp, "rejected", f"gas price {gas_price / 1e9:.1f} gwei above limit"
-            )
+        refusal = decision.limit_refusal(trade_usd, gas_price, self.cfg)
+        if refusal:
+            return self._result(opp, "rejected", refusal, amount_in=amount_in)
 
         # 3. simulate
         call = self.contract.functions.execute(
@@ -130,8 +122,8 @@ class ChainExecutor:
             sell,
             AsyncWeb3.to_checksum_address(token_in),
             amount_in,
-            opp.fees_bps[0],
-            opp.fees_bps[1],
+            opp.legs[0].fee_pips // 100,
+            opp.legs[1].fee_pips // 100,
             min_profit,
         )
         sender = self.account.address if self.account else await self._owner()
@@ -145,11 +137,12 @@ class ChainExecutor:
                 amount_in=amount_in,
                 expected_profit=profit,
             )
-        if simulated < min_profit:
+        refusal = decision.simulation_refusal(simulated, min_profit)
+        if refusal:
             return self._result(
                 opp,
                 "rejected",
-                f"simulation unprofitable: {simulated} < {min_profit}",
+                refusal,
                 amount_in=amount_in,
                 expected_profit=profit,
                 simulated_profit=simulated,
@@ -165,19 +158,18 @@ class ChainExecutor:
             )
 
         # 4. execute
-        return await self._send(opp, call, amount_in, profit, simulated, base_fee, token_mid)
+        return await self._send(opp, call, sized, simulated, base_fee)
 
     async def _send(
         self,
         opp: Opportunity,
         call: Any,
-        amount_in: int,
-        profit: int,
+        sized: strategy.SizedCycle,
         simulated: int,
         base_fee: int,
-        token_mid: str,
     ) -> Execution:
         assert self.account is not None
+        amount_in, profit = sized.amount_in, sized.profit
         w3 = self.w3
         nonce = await w3.eth.get_transaction_count(self.account.address, "pending")
         tx = await call.build_transaction(
@@ -222,7 +214,13 @@ class ChainExecutor:
         if int(receipt["status"]) != 1:
             self.consecutive_reverts += 1
             log.warning("chain %s: tx %s reverted", opp.chain_id, tx_hash.to_0x_hex())
-            return self._result(opp, "reverted", "transaction reverted on chain", **common)
+            return self._result(
+                opp,
+                "reverted",
+                "transaction reverted on chain",
+                legs=realized_legs(sized, receipt),
+                **common,
+            )
         self.consecutive_reverts = 0
         events = self.contract.events.ArbExecuted().process_receipt(receipt, errors=DISCARD)
         realized = sum(int(e["args"]["profit"]) for e in events)
@@ -241,13 +239,72 @@ class ChainExecutor:
             "",
             realized_profit=realized,
             realized_profit_usd=self.valuation.usd(opp.profit_token, realized),
+            legs=realized_legs(sized, receipt),
             **common,
         )
 
-    async def _reserves(self, pair: ChecksumAddress, block: int) -> tuple[int, int]:
+    async def _pool_state(self, leg: Leg, block: int) -> PoolModel:
+        """The leg's V2 pool read at ``block`` (reserves from ``getReserves``; -1 log index:
+        a state read over RPC, not from a log)."""
+        pair: ChecksumAddress = AsyncWeb3.to_checksum_address(leg.pool)
         contract = self.w3.eth.contract(address=pair, abi=V2_PAIR_ABI)
         r0, r1, _ = await contract.functions.getReserves().call(block_identifier=block)
-        return int(r0), int(r1)
+        token0, token1 = (
+            (leg.token_in, leg.token_out) if leg.zero_for_one else (leg.token_out, leg.token_in)
+        )
+        return V2PoolState(
+            address=leg.pool,
+            token0=token0,
+            token1=token1,
+            fee_bps=leg.fee_pips // 100,
+            reserve0=int(r0),
+            reserve1=int(r1),
+            block=block,
+            log_index=-1,
+            chain_id=leg.chain_id,
+            dex=leg.dex,
+        )
 
     async def _owner(self) -> str:
         return str(await self.contract.functions.owner().call())
+
+
+def _swap_amounts(receipt: Any, pool: str) -> tuple[int, int, int, int] | None:
+    """(amount0In, amount1In, amount0Out, amount1Out) of ``pool``'s V2 ``Swap`` log."""
+    for entry in receipt["logs"]:
+        topics = entry["topics"]
+        if str(entry["address"]).lower() != pool.lower() or not topics:
+            continue
+        topic0 = topics[0] if isinstance(topics[0], str) else topics[0].to_0x_hex()
+        if topic0.lower() != SWAP_TOPIC:
+            continue
+        data = bytes(entry["data"])
+        words = [int.from_bytes(data[i : i + 32], "big") for i in range(0, 128, 32)]
+        return words[0], words[1], words[2], words[3]
+    return None
+
+
+def realized_legs(sized: strategy.SizedCycle, receipt: Any) -> list[ExecutionLeg]:
+    """Each leg's expected amounts and what its pool's ``Swap`` log in ``receipt`` says it
+    took and paid (0 when the pool has no Swap log there, e.g. a reverted transaction)."""
+    out = []
+    for hop, expected_in, expected_out in zip(
+        sized.cycle.hops, sized.hop_inputs(), sized.amounts, strict=True
+    ):
+        amounts = _swap_amounts(receipt, hop.pool.address)
+        realized_in = realized_out = 0
+        if amounts is not None:
+            a0_in, a1_in, a0_out, a1_out = amounts
+            realized_in, realized_out = (a0_in, a1_out) if hop.zero_for_one else (a1_in, a0_out)
+        out.append(
+            ExecutionLeg(
+                pool=hop.pool.address,
+                token_in=hop.token_in,
+                token_out=hop.token_out,
+                expected_in=expected_in,
+                expected_out=expected_out,
+                realized_in=realized_in,
+                realized_out=realized_out,
+            )
+        )
+    return out

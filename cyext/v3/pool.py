@@ -20,7 +20,7 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from arbstream.cyext.errors import PricingInputError
 from arbstream.cyext.v3 import liquidity_math
@@ -88,6 +88,87 @@ class V3PoolState:
     liquidity_gross: tuple[int, ...] = ()
     block: int = 0
     log_index: int = -1
+    chain_id: int = 0
+    dex: str = ""
+
+    PROTOCOL: ClassVar[str] = "v3"
+
+    @property
+    def fee_pips(self) -> int:
+        """The fee in millionths (3000 = 0.3 %)."""
+        return self.fee
+
+    def to_row(self) -> list[Any]:
+        """The compact serialized form for Faust tables and changelogs: ``["v3", address,
+        token0, token1, fee, tick_spacing, sqrt_price_x96, tick, liquidity, [ticks],
+        [liquidity_net], [liquidity_gross], block, log_index, chain_id, dex]``."""
+        return [
+            self.PROTOCOL,
+            self.address,
+            self.token0,
+            self.token1,
+            self.fee,
+            self.tick_spacing,
+            self.sqrt_price_x96,
+            self.tick,
+            self.liquidity,
+            list(self.ticks),
+            list(self.liquidity_net),
+            list(self.liquidity_gross),
+            self.block,
+            self.log_index,
+            self.chain_id,
+            self.dex,
+        ]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> V3PoolState:
+        """The inverse of :meth:`to_row` (validated like any state); PricingInputError on a
+        malformed row."""
+        if len(row) != 16 or row[0] != cls.PROTOCOL:
+            raise PricingInputError(f"not a V3 pool row: {list(row)[:3]!r}...")
+        (_, address, token0, token1, fee, spacing, sqrt_p, tick, liquidity) = row[:9]
+        ticks, nets, gross, block, log_index, chain_id, dex = row[9:]
+        return cls(
+            address=str(address),
+            token0=str(token0),
+            token1=str(token1),
+            fee=int(fee),
+            tick_spacing=int(spacing),
+            sqrt_price_x96=int(sqrt_p),
+            tick=int(tick),
+            liquidity=int(liquidity),
+            ticks=tuple(int(t) for t in ticks),
+            liquidity_net=tuple(int(n) for n in nets),
+            liquidity_gross=tuple(int(g) for g in gross),
+            block=int(block),
+            log_index=int(log_index),
+            chain_id=int(chain_id),
+            dex=str(dex),
+        )
+
+    def other(self, token: str) -> str:
+        """The pool's other token."""
+        return self.token1 if self.zero_for_one(token) else self.token0
+
+    @property
+    def live(self) -> bool:
+        """Initialized with liquidity in range or somewhere (a pool that can quote)."""
+        return self.sqrt_price_x96 > 0 and (self.liquidity > 0 or bool(self.ticks))
+
+    def cycle_leg(self, token_in: str) -> tuple[Any, ...]:
+        """This pool as a leg tuple of :mod:`arbstream.cyext.cycles`, swapping ``token_in``."""
+        return (
+            "v3",
+            self.sqrt_price_x96,
+            self.tick,
+            self.liquidity,
+            self.fee,
+            self.tick_spacing,
+            self.ticks,
+            self.liquidity_net,
+            self.zero_for_one(token_in),
+        )
 
     def __post_init__(self) -> None:
         ticks = tuple(self.ticks)

@@ -1,9 +1,10 @@
 """pair_events -> pair_state -> arb.opportunities.
 
-For every Sync of a pool, update that pool's reserves in its pair's state and size the
-two-pool cross-DEX cycles through it against every other pool of the pair (one batch
-call into the cyext kernel), charge gas at the chain's latest base fee, and emit the best
-cycle whose net profit clears the thresholds.
+For every Sync of a pool, update that pool's state (the V2 pool model of
+:mod:`arbstream.cyext.v2_pool`, kept in its compact form) in its pair's table entry, size the
+two-pool cross-DEX cycles through it against every other pool of the pair with the strategy
+module (one batch call into the cyext kernel), charge gas at the chain's latest base fee,
+and emit the best cycle whose net profit clears the thresholds.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import faust
 
 from arbstream import metrics
 from arbstream.config import Settings
+from arbstream.cyext.v2_pool import V2PoolState
 from arbstream.errors import SchemaError
-from arbstream.schemas import Opportunity, PoolEvent, now_ms
+from arbstream.schemas import PoolEvent
+from arbstream.streams import strategy
 from arbstream.streams.agents.dead_letter import send_dead_letter
-from arbstream.streams.cross_dex import CrossDexQuote, PoolState, best_of
 from arbstream.streams.tables import Tables
 from arbstream.streams.topics import Topics
 from arbstream.streams.valuation import Valuation
@@ -30,101 +32,43 @@ HISTORY = 16
 
 
 def apply_sync(pools: dict[str, Any], event: PoolEvent) -> dict[str, Any]:
-    """Pair state after one Sync (or its retraction); returns a new mapping."""
+    """Pair state after one Sync (or its retraction); returns a new mapping.
+
+    Each pool keeps its recent states as ``[block_hash, tx_hash, row]`` entries, ``row`` the
+    pool model's compact form (:meth:`V2PoolState.to_row`), ordered by (block, log index)."""
     entry = dict(pools.get(event.pool) or {})
+    identity = (event.block_hash, event.tx_hash, event.log_index)
+    # entries of another layout (an older version's changelog) are dropped, not misread
     history = [
-        h
-        for h in entry.get("history", [])
-        if (h[2], h[3], h[1]) != (event.block_hash, event.tx_hash, event.log_index)
+        h for h in entry.get("history", []) if len(h) == 3 and (h[0], h[1], h[2][8]) != identity
     ]
     if not event.removed:
-        history.append(
-            [
-                event.block_number,
-                event.log_index,
-                event.block_hash,
-                event.tx_hash,
-                event.reserve0,
-                event.reserve1,
-            ]
+        state = V2PoolState(
+            address=event.pool,
+            token0=event.token0,
+            token1=event.token1,
+            fee_bps=event.fee_bps,
+            reserve0=event.reserve0,
+            reserve1=event.reserve1,
+            block=event.block_number,
+            log_index=event.log_index,
+            chain_id=event.chain_id,
+            dex=event.dex,
         )
-        history.sort(key=lambda h: (h[0], h[1]))
+        history.append([event.block_hash, event.tx_hash, state.to_row()])
+        history.sort(key=lambda h: (h[2][7], h[2][8]))
         history = history[-HISTORY:]
-    entry.update(
-        dex=event.dex,
-        token0=event.token0,
-        token1=event.token1,
-        fee_bps=event.fee_bps,
-        history=history,
-    )
+    entry["history"] = history
     return {**pools, event.pool: entry}
 
 
-def pool_states(chain_id: int, pools: dict[str, Any]) -> dict[str, PoolState]:
-    out = {}
-    for address, entry in pools.items():
-        if not entry.get("history"):
-            continue
-        block, log_index, _, _, r0, r1 = entry["history"][-1]
-        out[address] = PoolState(
-            chain_id,
-            address,
-            entry["dex"],
-            entry["token0"],
-            entry["token1"],
-            int(entry["fee_bps"]),
-            int(r0),
-            int(r1),
-            int(block),
-            int(log_index),
-        )
-    return out
-
-
-def build_opportunity(
-    quote: CrossDexQuote,
-    event: PoolEvent,
-    valuation: Valuation,
-    gas_estimate: int,
-    gas_price: int,
-    gas_cost_token: int,
-) -> Opportunity:
-    token = quote.token_in
-    gas_cost_wei = gas_estimate * gas_price
-    net = quote.profit - gas_cost_token
-    detected = now_ms()
-    return Opportunity(
-        id=f"{event.chain_id}:{quote.cycle_id}:{event.block_number}:{event.log_index}",
-        kind="cross_dex",
-        chain_id=event.chain_id,
-        cycle_id=quote.cycle_id,
-        pools=[quote.borrow.pool, quote.sell.pool],
-        dexes=[quote.borrow.dex, quote.sell.dex],
-        tokens=[token, quote.token_mid, token],
-        zero_for_one=[token == quote.borrow.token0, quote.token_mid == quote.sell.token0],
-        fees_bps=[quote.borrow.fee_bps, quote.sell.fee_bps],
-        amount_in=quote.amount_in,
-        amount_out=quote.amount_out,
-        gross_profit=quote.profit,
-        gas_estimate=gas_estimate,
-        gas_price_wei=gas_price,
-        gas_cost_wei=gas_cost_wei,
-        gas_cost_token=gas_cost_token,
-        net_profit=net,
-        profit_token=token,
-        profit_symbol=valuation.symbol(token),
-        profit_decimals=valuation.decimals(token),
-        gross_profit_usd=valuation.usd(token, quote.profit),
-        net_profit_usd=valuation.usd(token, net) if net >= 0 else -valuation.usd(token, -net),
-        state_blocks=[quote.borrow.block, quote.sell.block],
-        state_log_indexes=[quote.borrow.log_index, quote.sell.log_index],
-        trigger_block=event.block_number,
-        trigger_tx=event.tx_hash,
-        trigger_log_index=event.log_index,
-        event_ingest_ts_ms=event.ingest_ts_ms,
-        detected_ts_ms=detected,
-        latency_ms=float(max(0, detected - event.ingest_ts_ms)),
-    )
+def pool_states(pools: dict[str, Any]) -> dict[str, V2PoolState]:
+    """The latest state of every pool of a pair (pools with no state left are absent)."""
+    return {
+        address: V2PoolState.from_row(entry["history"][-1][2])
+        for address, entry in pools.items()
+        if entry.get("history")
+    }
 
 
 def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings) -> None:
@@ -147,29 +91,37 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
             chain = chains.get(event.chain_id)
             if chain is None or event.removed:
                 continue
-            states = pool_states(event.chain_id, pools)
+            states = pool_states(pools)
             me = states.get(event.pool)
-            if me is None:
+            if me is None or not me.live:
                 continue
             valuation = valuations[event.chain_id]
-            others = [(me, s) for addr, s in states.items() if addr != event.pool]
-            quote = best_of(others, valuation.usd if valuation.tokens else None)
-            if quote is None:
+            cycles = [
+                cycle
+                for address, other in states.items()
+                if address != event.pool and other.live
+                for cycle in strategy.two_pool_cycles(me, other)
+            ]
+            winner = strategy.best(
+                strategy.size(cycles), valuation.usd if valuation.tokens else None
+            )
+            if winner is None:
                 continue
-            gas = tables.chain_gas[str(event.chain_id)]
-            gas_price = int(gas.get("base_fee", 0)) + chain.priority_fee_wei
-            gas_cost_wei = chain.arb_gas_estimate * gas_price
-            native = tables.native_price[f"{event.chain_id}:{quote.token_in}"]
+            token = winner.cycle.start_token
+            gas_price = int(tables.chain_gas[str(event.chain_id)].get("base_fee", 0))
+            gas_price += chain.priority_fee_wei
+            native = tables.native_price[f"{event.chain_id}:{token}"]
             reserves = (
                 (int(native["reserve_token"]), int(native["reserve_native"])) if native else None
             )
-            gas_cost_token = valuation.gas_in_token(gas_cost_wei, quote.token_in, reserves)
-            if gas_cost_token is None:
-                log.debug("chain %s: no price to charge gas in %s", event.chain_id, quote.token_in)
+            gas = strategy.gas_cost(valuation, token, chain.arb_gas_estimate, gas_price, reserves)
+            if gas is None:
+                log.debug("chain %s: no price to charge gas in %s", event.chain_id, token)
                 continue
-            opp = build_opportunity(
-                quote, event, valuation, chain.arb_gas_estimate, gas_price, gas_cost_token
+            trigger = strategy.Trigger(
+                event.block_number, event.tx_hash, event.log_index, event.ingest_ts_ms
             )
+            opp = strategy.opportunity(winner, gas, valuation, trigger)
             if cfg.require_positive_net and opp.net_profit <= 0:
                 continue
             if opp.net_profit_usd < cfg.min_net_profit_usd:

@@ -9,56 +9,36 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from arbstream.abi import V2_PAIR_ABI, V2_ROUTER_ABI
 from arbstream.config import ExecutorConfig
+from arbstream.cyext.v2_pool import V2PoolState
 from arbstream.executor.executor import ChainExecutor
 from arbstream.localstack.deploy import dev_account, dev_traders
 from arbstream.localstack.stack import LocalStack
 from arbstream.schemas import Opportunity, now_ms
-from arbstream.streams.cross_dex import PoolState, best_cross_dex
+from arbstream.streams import strategy
+from arbstream.streams.valuation import Valuation
 from tests.conftest import settings_for
 
 pytestmark = pytest.mark.integration
 
 
-async def _state(w3: AsyncWeb3, address: str, dex: str, fee_bps: int) -> PoolState:
+async def _state(w3: AsyncWeb3, address: str, dex: str, fee_bps: int) -> V2PoolState:
     pair = w3.eth.contract(address=AsyncWeb3.to_checksum_address(address), abi=V2_PAIR_ABI)
     r0, r1, _ = await pair.functions.getReserves().call()
     t0 = (await pair.functions.token0().call()).lower()
     t1 = (await pair.functions.token1().call()).lower()
-    return PoolState(1, address.lower(), dex, t0, t1, fee_bps, int(r0), int(r1), 0, 0)
+    return V2PoolState(address.lower(), t0, t1, fee_bps, int(r0), int(r1), 0, 0, 1, dex)
 
 
-def _opportunity(quote, claimed_fee: int) -> Opportunity:  # type: ignore[no-untyped-def]
-    token = quote.token_in
-    return Opportunity(
-        id=f"test:{now_ms()}:{claimed_fee}",
-        kind="cross_dex",
-        chain_id=1,
-        cycle_id=quote.cycle_id,
-        pools=[quote.borrow.pool, quote.sell.pool],
-        dexes=[quote.borrow.dex, quote.sell.dex],
-        tokens=[token, quote.token_mid, token],
-        zero_for_one=[token == quote.borrow.token0, quote.token_mid == quote.sell.token0],
-        fees_bps=[claimed_fee, claimed_fee],
-        amount_in=quote.amount_in,
-        amount_out=quote.amount_out,
-        gross_profit=quote.profit,
-        gas_estimate=180_000,
-        gas_price_wei=2 * 10**9,
-        gas_cost_wei=360_000 * 10**9,
-        gas_cost_token=1,
-        net_profit=quote.profit - 1,
-        profit_token=token,
-        profit_symbol="T",
-        profit_decimals=18,
-        gross_profit_usd=1.0,
-        net_profit_usd=1.0,
-        state_blocks=[0, 0],
-        state_log_indexes=[0, 0],
-        trigger_block=0,
-        trigger_tx="0x",
-        trigger_log_index=0,
-        event_ingest_ts_ms=now_ms(),
-    )
+def _best(a: V2PoolState, b: V2PoolState) -> strategy.SizedCycle | None:
+    return strategy.best(strategy.size(strategy.two_pool_cycles(a, b)))
+
+
+def _opportunity(sized: strategy.SizedCycle, chain, claimed_fee: int) -> Opportunity:  # type: ignore[no-untyped-def]
+    """The opportunity the detector's strategy code builds, with the legs' fees as claimed."""
+    gas = strategy.GasCost(180_000, 2 * 10**9, 360_000 * 10**9, 1)
+    opp = strategy.opportunity(sized, gas, Valuation(chain), strategy.Trigger(0, "0x", 0, now_ms()))
+    legs = [dataclasses.replace(leg, fee_pips=claimed_fee * 100) for leg in opp.legs]
+    return dataclasses.replace(opp, id=f"test:{now_ms()}:{claimed_fee}", legs=legs)
 
 
 async def test_executor_refuses_unprofitable_simulation(stack: LocalStack, run_dir, unique) -> None:  # type: ignore[no-untyped-def]
@@ -116,21 +96,21 @@ async def test_executor_refuses_unprofitable_simulation(stack: LocalStack, run_d
     else:
         pytest.fail(f"could not set up the price tilt (ratio {ratio})")
 
-    assert best_cross_dex(a, b) is None, "30 bps pools must not be arbitrageable here"
+    assert _best(a, b) is None, "30 bps pools must not be arbitrageable here"
     cheap_a, cheap_b = dataclasses.replace(a, fee_bps=5), dataclasses.replace(b, fee_bps=5)
-    quote = best_cross_dex(cheap_a, cheap_b)
+    quote = _best(cheap_a, cheap_b)
     assert quote is not None and quote.profit > 0
 
     nonce = await w3.eth.get_transaction_count(owner.address, "pending")
     # a model that believes 5 bps fees: re-check passes, eth_call simulation reverts
-    result = await executor.handle(_opportunity(quote, claimed_fee=5))
+    result = await executor.handle(_opportunity(quote, chain, claimed_fee=5))
     assert result.status == "rejected" and result.reason.startswith("simulation reverted"), result
     assert not result.tx_hash
     # the honest fee: no edge on the latest state
-    result = await executor.handle(_opportunity(quote, claimed_fee=30))
+    result = await executor.handle(_opportunity(quote, chain, claimed_fee=30))
     assert result.status == "rejected" and "edge" in result.reason, result
     # stale opportunities are refused without a chain call
-    old = dataclasses.replace(_opportunity(quote, 5), detected_ts_ms=now_ms() - 60_000)
+    old = dataclasses.replace(_opportunity(quote, chain, 5), detected_ts_ms=now_ms() - 60_000)
     assert (await executor.handle(old)).reason.startswith("stale")
     assert await w3.eth.get_transaction_count(owner.address, "pending") == nonce, (
         "a transaction was sent"

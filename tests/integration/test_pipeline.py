@@ -75,6 +75,15 @@ async def test_pipeline_end_to_end(stack: LocalStack, run_dir: Path, unique: str
             assert e.realized_profit >= opp.net_profit, (e, opp)
             assert e.realized_profit >= opp.gas_cost_token
             realized[(e.chain_id, e.profit_token)] += e.realized_profit
+            # each leg's realized amounts, read from its pool's Swap log, agree with the
+            # contract's own ArbExecuted profit and with the opportunity's legs
+            first, last = e.legs[0], e.legs[-1]
+            assert [(x.pool, x.token_in, x.token_out) for x in e.legs] == [
+                (x.pool, x.token_in, x.token_out) for x in opp.legs
+            ]
+            assert first.realized_in == e.amount_in > 0
+            assert last.realized_out - first.realized_in == e.realized_profit, e
+            assert all(x.realized_out > 0 for x in e.legs), e
         # every opportunity got exactly one execution record
         assert {e.opportunity_id for e in execs} == set(opps)
         # realized profit equals the contract's on-chain balance change, token by token

@@ -30,6 +30,7 @@ from arbstream.schemas import (
     BlockHeader,
     DeadLetter,
     Execution,
+    Leg,
     Opportunity,
     PoolCreated,
     PoolEvent,
@@ -275,11 +276,26 @@ def build_dataset(database: str) -> Dataset:
                 kind=kind,
                 chain_id=chain_id,
                 cycle_id=cycle,
-                pools=[borrow[1], sell[1]],
-                dexes=[borrow[0], sell[0]],
-                tokens=[start.address, mid.address, start.address],
-                zero_for_one=[start is t0, mid is t0],
-                fees_bps=[borrow[2], sell[2]],
+                legs=[
+                    Leg(
+                        chain_id=chain_id,
+                        pool=venue[1],
+                        protocol="v2",
+                        dex=venue[0],
+                        token_in=t_in.address,
+                        token_out=t_out.address,
+                        zero_for_one=t_in is t0,
+                        fee_pips=venue[2] * 100,
+                        amount_in=0,
+                        amount_out=0,
+                        state_block=block,
+                        state_log_index=log_index,
+                    )
+                    for venue, t_in, t_out, block, log_index in (
+                        (borrow, start, mid, number - 1, 1),
+                        (sell, mid, start, number, 3),
+                    )
+                ],
                 amount_in=2**160 + n,  # exact uint256 input
                 amount_out=2**160 + n + gross,
                 gross_profit=gross,
@@ -293,8 +309,6 @@ def build_dataset(database: str) -> Dataset:
                 profit_decimals=start.decimals,
                 gross_profit_usd=start.usd_of(gross),
                 net_profit_usd=start.usd_of(gross - gas_token),
-                state_blocks=[number - 1, number],
-                state_log_indexes=[1, 3],
                 trigger_block=number,
                 trigger_tx=h32(chain_id, number, 0),
                 trigger_log_index=1,
@@ -672,7 +686,7 @@ def test_top_cycles(client: Client, data: Dataset) -> None:
     top = max(succeeded, key=lambda e: e.realized_profit_usd)
     assert rows[0]["cycle"] == data.opp(top.opportunity_id).cycle_id
     assert int(rows[0]["realized_raw"]) == top.realized_profit
-    assert rows[0]["route"] == " -> ".join(data.opp(top.opportunity_id).dexes)
+    assert rows[0]["route"] == " -> ".join(leg.dex for leg in data.opp(top.opportunity_id).legs)
 
 
 def test_revert_rate_and_gas(client: Client, data: Dataset) -> None:

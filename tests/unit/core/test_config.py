@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,11 @@ def test_secrets_are_not_written(monkeypatch: pytest.MonkeyPatch) -> None:
     text = settings_to_json(settings)
     assert "ab" * 32 not in text and "private_key" not in json.loads(text)["executor"]
     assert "ab" * 32 not in repr(settings)
+
+
+def test_loading_a_file_leaves_the_environment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ARBSTREAM_CONFIG", raising=False)
+    before = dict(os.environ)
+    settings = load_settings(ROOT / "config.example.toml")
+    assert settings.chains and dict(os.environ) == before
+    assert load_settings().chains == []  # the next load does not see the earlier file
