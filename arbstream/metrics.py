@@ -2,8 +2,8 @@
 
 Every process (``ingest``, ``worker streams``, ``worker executor``, ``sink``) serves its
 metrics over HTTP with :func:`start_exporter` on the port :meth:`Settings.metrics_port_of`
-gives its role (``metrics_port`` plus the role's offset in ``config.METRICS_ROLE_OFFSETS``; 0 turns
-the exporter off). Names are prefixed ``arbstream_``; ``chain`` labels hold the chain id.
+gives its role: ``metrics_port`` plus the role's offset in ``config.METRICS_ROLE_OFFSETS``
+(0 turns the exporter off). Names are prefixed ``arbstream_``; ``chain`` labels hold the chain id.
 The metrics live in prometheus-client's default registry, beside its process and Python
 collectors, and the pipeline-health dashboard (``dashboards/pipeline-health.json``) reads
 only the names defined here (a unit test proves it).
@@ -158,6 +158,7 @@ def execution_out(topic: str, chain: int, status: str) -> None:
 
 
 def dead_letter(stage: str) -> None:
+    """A record that ``stage`` could not process went to the dead-letter topic or table."""
     DEAD_LETTERS.labels(stage=stage).inc()
 
 
