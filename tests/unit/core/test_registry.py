@@ -197,23 +197,31 @@ def test_unsupported_kinds_are_listed_with_a_reason(registry: Registry) -> None:
     assert {"solidly", "algebra", "curve", "balancer"} <= kinds
 
 
-#: (chain, dex, token a, token b, fee, live pool address). The pool addresses are the live
-#: pools as published (Uniswap's docs name the mainnet 0.3 % pool; the others are the well-known
-#: deepest pools of each pair, cross-checked against public integrations), so a wrong factory,
-#: pool deployer or init code hash in the registry cannot pass.
+#: (chain, dex, token a, token b, fee, live pool address): real deployed pools, at least one V2
+#: and one V3 per chain, and one per supported V3 fork where its pool could be found. Uniswap's
+#: V3 deployment docs name the mainnet 0.3 % pool; the others are the main pools of each pair,
+#: each found under that name in several independent public integrations (and, for PancakeSwap
+#: V3 on Base, in PancakeSwap's own farm config). A wrong factory, pool deployer, init code hash,
+#: token address or fee encoding in the registry cannot reproduce them.
 LIVE_POOLS = [
     (1, "uniswap_v2", "USDC", "WETH", None, "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"),
     (1, "sushiswap_v2", "USDC", "WETH", None, "0x397FF1542f962076d0BFE58eA045FfA2d347ACa0"),
     (1, "uniswap_v3", "USDC", "WETH", 500, "0x88e6A0c2dDD26FEEb64F039a2c41296FcB3f5640"),
     (1, "uniswap_v3", "USDC", "WETH", 3000, "0x8ad599c3A0ff1De082011EFDDc58f1908eb6e6D8"),
+    (1, "sushiswap_v3", "USDC", "WETH", 500, "0x35644Fb61aFBc458bf92B15AdD6ABc1996Be5014"),
+    (1, "pancakeswap_v3", "USDC", "WETH", 500, "0x1ac1A8FEaAEa1900C4166dEeed0C11cC10669D36"),
     (56, "pancakeswap_v2", "WBNB", "BUSD", None, "0x58F876857a02D6762E0101bb5C46A8c1ED44Dc16"),
     (56, "pancakeswap_v2", "WBNB", "USDT", None, "0x16b9a82891338f9bA80E2D6970FddA79D1eb0daE"),
     (56, "pancakeswap_v3", "WBNB", "USDT", 500, "0x36696169C63e42cd08ce11f5deeBbCeBae652050"),
     (42161, "uniswap_v2", "WETH", "USDC", None, "0xF64Dfe17C8b87F012FCf50FbDA1D62bfA148366a"),
     (42161, "sushiswap_v2", "WETH", "USDC.e", None, "0x905dfCD5649217c42684f23958568e533C711Aa3"),
     (42161, "uniswap_v3", "WETH", "USDC", 500, "0xC6962004f452bE9203591991D15f6b388e09E8D0"),
+    (42161, "sushiswap_v3", "WETH", "USDC", 500, "0xf3Eb87C1F6020982173C908E7eB31aA66c1f0296"),
+    (42161, "pancakeswap_v3", "WETH", "USDC", 500, "0xd9e2a1a61B6E61b275cEc326465d417e52C1b95c"),
     (8453, "uniswap_v2", "WETH", "USDC", None, "0x88A43bbDF9D098eEC7bCEda4e2494615dfD9bB9C"),
     (8453, "uniswap_v3", "WETH", "USDC", 500, "0xd0b53D9277642d899DF5C87A3966A349A798F224"),
+    (8453, "sushiswap_v3", "WETH", "USDC", 500, "0x57713F7716e0b0F65ec116912F834E49805480d2"),
+    (8453, "pancakeswap_v3", "WETH", "USDC", 500, "0xB775272E537cc670C65DC852908aD47015244EaF"),
     (137, "quickswap_v2", "WPOL", "USDC.e", None, "0x6e7a5FAFcec6BB1e78bAE2A1F0B612012BF14827"),
     (137, "uniswap_v3", "WPOL", "USDC.e", 500, "0xA374094527e1673A86dE625aa59517c5dE346d32"),
 ]
