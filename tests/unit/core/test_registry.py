@@ -197,11 +197,11 @@ def test_unsupported_kinds_are_listed_with_a_reason(registry: Registry) -> None:
     assert {"solidly", "algebra", "curve", "balancer"} <= kinds
 
 
-#: (chain, dex, token a, token b, fee, live pool address): real deployed pools, at least one V2
-#: and one V3 per chain, and one per supported V3 fork where its pool could be found. Uniswap's
-#: V3 deployment docs name the mainnet 0.3 % pool; the others are the main pools of each pair,
-#: each found under that name in several independent public integrations (and, for PancakeSwap
-#: V3 on Base, in PancakeSwap's own farm config). A wrong factory, pool deployer, init code hash,
+#: (chain, dex, token a, token b, fee, live pool address): a real deployed pool for every
+#: supported DEX on every chain. Uniswap's V3 deployment docs name the mainnet 0.3 % pool; the
+#: others are main pools of their pair, each found under that name in independent public
+#: integrations (and, for SushiSwap V3 on BSC/Polygon and PancakeSwap V3 on Base, in the
+#: protocol's own subgraph or farm configs). A wrong factory, pool deployer, init code hash,
 #: token address or fee encoding in the registry cannot reproduce them.
 LIVE_POOLS = [
     (1, "uniswap_v2", "USDC", "WETH", None, "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"),
@@ -213,17 +213,25 @@ LIVE_POOLS = [
     (56, "pancakeswap_v2", "WBNB", "BUSD", None, "0x58F876857a02D6762E0101bb5C46A8c1ED44Dc16"),
     (56, "pancakeswap_v2", "WBNB", "USDT", None, "0x16b9a82891338f9bA80E2D6970FddA79D1eb0daE"),
     (56, "pancakeswap_v3", "WBNB", "USDT", 500, "0x36696169C63e42cd08ce11f5deeBbCeBae652050"),
+    (56, "uniswap_v2", "WBNB", "USDT", None, "0x8a1Ed8e124fdFBD534bF48baF732E26db9Cc0Cf4"),
+    (56, "uniswap_v3", "WBNB", "USDT", 500, "0x6fe9E9de56356F7eDBfcBB29FAB7cd69471a4869"),
+    (56, "sushiswap_v2", "WBNB", "USDT", None, "0x2905817b020fD35D9d09672946362b62766f0d69"),
+    (56, "sushiswap_v3", "WBNB", "USDT", 500, "0xC0E2792774b2F602F74f6056ED95AB958d253823"),
     (42161, "uniswap_v2", "WETH", "USDC", None, "0xF64Dfe17C8b87F012FCf50FbDA1D62bfA148366a"),
     (42161, "sushiswap_v2", "WETH", "USDC.e", None, "0x905dfCD5649217c42684f23958568e533C711Aa3"),
     (42161, "uniswap_v3", "WETH", "USDC", 500, "0xC6962004f452bE9203591991D15f6b388e09E8D0"),
     (42161, "sushiswap_v3", "WETH", "USDC", 500, "0xf3Eb87C1F6020982173C908E7eB31aA66c1f0296"),
     (42161, "pancakeswap_v3", "WETH", "USDC", 500, "0xd9e2a1a61B6E61b275cEc326465d417e52C1b95c"),
     (8453, "uniswap_v2", "WETH", "USDC", None, "0x88A43bbDF9D098eEC7bCEda4e2494615dfD9bB9C"),
+    (8453, "sushiswap_v2", "WETH", "USDC", None, "0x2F8818D1B0f3e3E295440c1C0cDDf40aAA21fA87"),
     (8453, "uniswap_v3", "WETH", "USDC", 500, "0xd0b53D9277642d899DF5C87A3966A349A798F224"),
     (8453, "sushiswap_v3", "WETH", "USDC", 500, "0x57713F7716e0b0F65ec116912F834E49805480d2"),
     (8453, "pancakeswap_v3", "WETH", "USDC", 500, "0xB775272E537cc670C65DC852908aD47015244EaF"),
     (137, "quickswap_v2", "WPOL", "USDC.e", None, "0x6e7a5FAFcec6BB1e78bAE2A1F0B612012BF14827"),
     (137, "uniswap_v3", "WPOL", "USDC.e", 500, "0xA374094527e1673A86dE625aa59517c5dE346d32"),
+    (137, "uniswap_v2", "WETH", "USDC.e", None, "0xdE32C9ebdd5f587E0F677d5AdCac593ecFfFD91A"),
+    (137, "sushiswap_v2", "WETH", "USDC.e", None, "0x34965ba0ac2451A34a0471F04CCa3F990b8dea27"),
+    (137, "sushiswap_v3", "WPOL", "USDC.e", 500, "0x21988C9CFD08db3b5793c2C6782271dC94749251"),
 ]
 
 
@@ -244,10 +252,11 @@ def test_create2_derivation_matches_live_pools(
     assert dex.pool_address(b, a, fee) == expected  # order of the tokens does not matter
 
 
-def test_live_pools_cover_a_v2_and_a_v3_dex_per_chain() -> None:
-    for chain_id in CHAIN_IDS:
-        kinds = {fee is None for cid, _, _, _, fee, _ in LIVE_POOLS if cid == chain_id}
-        assert kinds == {True, False}, chain_id
+def test_live_pools_cover_every_supported_dex(registry: Registry) -> None:
+    covered = {(cid, dex) for cid, dex, *_ in LIVE_POOLS}
+    for chain in registry.chains:
+        for dex in chain.dexes():
+            assert (chain.id, dex.name) in covered, f"no live pool checks {dex.name} on {chain.id}"
 
 
 def test_derivation_functions_directly() -> None:
