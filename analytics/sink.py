@@ -86,12 +86,12 @@ class ClickHouseSink:
             for msg in messages:
                 count += 1
                 try:
-                    record: Record = spec.record.from_json(
+                    records = spec.decode(
                         msg.value or b"", source=f"{tp.topic}[{tp.partition}]@{msg.offset}"
                     )
                     target = spec
                 except SchemaError as exc:
-                    record = DeadLetter(
+                    dead = DeadLetter(
                         source_topic=tp.topic,
                         source_partition=tp.partition,
                         source_offset=msg.offset,
@@ -99,11 +99,12 @@ class ClickHouseSink:
                         reason=str(exc),
                         payload=(msg.value or b"").decode(errors="replace")[:10_000],
                     )
+                    records = [dead]
                     target = self._dead_letter_spec
                     log.warning(
                         "sink: dead letter %s[%s]@%s: %s", tp.topic, tp.partition, msg.offset, exc
                     )
-                per_table.setdefault(target.table, (target, []))[1].append(record)
+                per_table.setdefault(target.table, (target, []))[1].extend(records)
         for spec, records in per_table.values():
             await asyncio.to_thread(insert_records, self.client, self.database, spec, records)
             self.stats.rows[spec.table] += len(records)

@@ -1,6 +1,6 @@
 """State tables of the detection app.
 
-- ``pair_state`` (partitioned by token pair, the key of ``pair_events``): every pool of
+- ``pair_state`` (partitioned by token pair, as ``dex.events`` is: see ``arbstream.framing``): every pool of
   one pair on one chain with its recent reserve history, so a retraction can restore the
   state before the retracted Sync.
 - ``chain_gas`` (global): latest base fee per chain, from ``chain.blocks``.
