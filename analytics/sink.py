@@ -98,13 +98,14 @@ class ClickHouseSink:
             for msg in messages:
                 count += 1
                 try:
-                    record: Record = spec.record.from_json(
+                    records = spec.decode(
                         msg.value or b"", source=f"{tp.topic}[{tp.partition}]@{msg.offset}"
                     )
                     target = spec
-                    consumed[(tp.topic, getattr(record, "chain_id", 0))] += 1
+                    for record in records:  # events in: one per event, not per batch record
+                        consumed[(tp.topic, getattr(record, "chain_id", 0))] += 1
                 except SchemaError as exc:
-                    record = DeadLetter(
+                    dead = DeadLetter(
                         source_topic=tp.topic,
                         source_partition=tp.partition,
                         source_offset=msg.offset,
@@ -112,12 +113,13 @@ class ClickHouseSink:
                         reason=str(exc),
                         payload=(msg.value or b"").decode(errors="replace")[:10_000],
                     )
+                    records = [dead]
                     target = self._dead_letter_spec
                     metrics.dead_letter("sink")
                     log.warning(
                         "sink: dead letter %s[%s]@%s: %s", tp.topic, tp.partition, msg.offset, exc
                     )
-                per_table.setdefault(target.table, (target, []))[1].append(record)
+                per_table.setdefault(target.table, (target, []))[1].extend(records)
         for spec, records in per_table.values():
             await asyncio.to_thread(insert_records, self.client, self.database, spec, records)
             self.stats.rows[spec.table] += len(records)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from arbstream.config import TopicsConfig
+from arbstream.framing import decode_batch, rows_to_events
 from arbstream.schemas import (
     BlockHeader,
     DeadLetter,
@@ -27,6 +28,13 @@ class TableSpec:
     table: str
     record: type[Record]
     topic_field: str  # the TopicsConfig field naming its topic
+
+    def decode(self, raw: bytes, *, source: str = "") -> list[Record]:
+        """The records of one topic record: ``dex.events`` records are batches of events
+        (:mod:`arbstream.framing`), one row each; every other topic holds one record."""
+        if self.record is PoolEvent:
+            return list(rows_to_events(decode_batch(raw, source=source)))
+        return [self.record.from_json(raw, source=source)]
 
 
 TABLES: tuple[TableSpec, ...] = (

@@ -100,8 +100,6 @@ class TopicsConfig(_Frozen):
     opportunities: str = "arb.opportunities"
     executions: str = "arb.executions"
     dead_letter: str = "arbstream.dead_letter"
-    #: internal: pool events re-keyed by token pair so all pools of a pair meet in one task
-    pair_events: str = "arbstream.pair_events"
     partitions: int = Field(default=2, ge=1)
     replication: int = Field(default=1, ge=1)
 
@@ -113,7 +111,6 @@ class TopicsConfig(_Frozen):
             self.opportunities,
             self.executions,
             self.dead_letter,
-            self.pair_events,
         ]
 
 

@@ -5,6 +5,12 @@ left off (or the configured start block) to the head, so nothing between the two
 lost; duplicates are dropped by event identity. Pools are discovered from the factories'
 ``PairCreated`` logs; Swap/Sync logs of unknown pools are ignored.
 
+Events are framed for throughput (:mod:`arbstream.framing`): they collect in an outbox and
+are published together, one record per (chain, partition of the pair key) in chain order,
+whenever nothing more is waiting on the socket (live), after every ``eth_getLogs`` range
+(backfill) and after a reorg is handled; every record is acknowledged by the broker before
+the ingestor moves its checkpoint on.
+
 Reorgs: a log delivered with ``removed: true`` is re-published as a retraction, and a
 new head whose parent is not the block we saw at that height retracts the events of the
 orphaned blocks and publishes the canonical blocks' logs (Anvil 1.7.1 never sends
@@ -29,6 +35,7 @@ from websockets.exceptions import WebSocketException
 from arbstream import metrics
 from arbstream.config import ChainConfig, DexConfig, TopicsConfig
 from arbstream.errors import SchemaError
+from arbstream.framing import frame
 from arbstream.ingest.decode import (
     PAIR_CREATED_TOPIC,
     POOL_TOPICS,
@@ -76,6 +83,8 @@ class ChainIngestor:
         self._hashes: OrderedDict[int, str] = OrderedDict()
         self._events: dict[str, list[PoolEvent]] = {}
         self._seen: set[tuple[Any, ...]] = set()
+        self._outbox: list[PoolEvent] = []
+        self._partitions = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -115,6 +124,9 @@ class ChainIngestor:
         try:
             while not stop.is_set():
                 nxt = asyncio.ensure_future(messages.__anext__())
+                await asyncio.sleep(0)  # lets it take a message that is already queued
+                if not nxt.done():
+                    await self.flush()  # nothing else waiting: publish what arrived together
                 done, _ = await asyncio.wait({nxt, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 if nxt not in done:
                     nxt.cancel()
@@ -131,6 +143,7 @@ class ChainIngestor:
                     await self._on_log(result)
         finally:
             stopper.cancel()
+            await self.flush()
 
     # -- backfill --------------------------------------------------------------------------
     async def _backfill(self, w3: AsyncWeb3, start: int, end: int) -> None:
@@ -141,6 +154,7 @@ class ChainIngestor:
             )
             for entry in sorted(entries, key=lambda e: (int(e["blockNumber"]), int(e["logIndex"]))):
                 await self._on_log(entry)
+            await self.flush()
             self.next_block = hi + 1
 
     # -- handlers --------------------------------------------------------------------------
@@ -222,11 +236,26 @@ class ChainIngestor:
             self._events.setdefault(event.block_hash, []).append(event)
             self._remember_block(event.block_number, event.block_hash)
             self.stats.events += 1
-        await publish(self.producer, self.topics.events, event.key, event)
-        metrics.events_out(self.topics.events, event.chain_id)
+        self._outbox.append(event)
+
+    async def flush(self) -> None:
+        """Publish the outbox, framed, and wait until the broker has every record."""
+        if not self._outbox:
+            return
+        events, self._outbox = self._outbox, []
+        if not self._partitions:  # the topic's own partition count, not the config's
+            self._partitions = len(await self.producer.partitions_for(self.topics.events))
+        sent = [
+            await self.producer.send(self.topics.events, value, key=key, partition=partition)
+            for partition, key, value in frame(events, self._partitions)
+        ]
+        await asyncio.gather(*sent)
+        for event in events:
+            metrics.events_out(self.topics.events, event.chain_id)
 
     # -- reorgs ----------------------------------------------------------------------------
     async def _handle_reorg(self, w3: AsyncWeb3, header: BlockHeader) -> None:
+        await self.flush()  # what came before the reorg goes first
         number = header.number - 1
         log.warning("chain %s: reorg detected at block %s", self.chain.chain_id, header.number)
         while number in self._hashes:
@@ -241,6 +270,7 @@ class ChainIngestor:
             for entry in sorted(entries, key=lambda e: int(e["logIndex"])):
                 await self._on_log(entry)
             number -= 1
+        await self.flush()
 
     async def _retract_block(self, block_hash: str) -> None:
         for event in self._events.pop(block_hash, []):

@@ -45,7 +45,7 @@ def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
 
 def build_streams_app(settings: Settings) -> faust.App:
     """The detection app: pool state tables and the cross-DEX detector."""
-    from arbstream.streams.agents import chain_state, detector, pair_router
+    from arbstream.streams.agents import chain_state, detector
     from arbstream.streams.tables import Tables
     from arbstream.streams.topics import Topics
 
@@ -53,7 +53,6 @@ def build_streams_app(settings: Settings) -> faust.App:
     topics = Topics.declare(app, settings.topics)
     tables = Tables.declare(app)
     chain_state.register(app, topics, tables)
-    pair_router.register(app, topics, tables, settings)
     detector.register(app, topics, tables, settings)
     return app
 

@@ -9,7 +9,7 @@ import faust
 from arbstream.config import TopicsConfig
 
 
-def _topic(app: faust.App, name: str, partitions: int, internal: bool = False) -> faust.TopicT:
+def _topic(app: faust.App, name: str, partitions: int) -> faust.TopicT:
     return app.topic(
         name,
         key_type=bytes,
@@ -17,7 +17,6 @@ def _topic(app: faust.App, name: str, partitions: int, internal: bool = False) -
         key_serializer="raw",
         value_serializer="raw",
         partitions=partitions,
-        internal=internal,
     )
 
 
@@ -26,7 +25,6 @@ class Topics:
     blocks: faust.TopicT
     pools: faust.TopicT
     events: faust.TopicT
-    pair_events: faust.TopicT
     opportunities: faust.TopicT
     executions: faust.TopicT
     dead_letter: faust.TopicT
@@ -38,7 +36,6 @@ class Topics:
             blocks=_topic(app, cfg.blocks, n),
             pools=_topic(app, cfg.pools, n),
             events=_topic(app, cfg.events, n),
-            pair_events=_topic(app, cfg.pair_events, n, internal=True),
             opportunities=_topic(app, cfg.opportunities, n),
             executions=_topic(app, cfg.executions, n),
             dead_letter=_topic(app, cfg.dead_letter, n),

@@ -35,7 +35,7 @@ class Valuation:
         self, gas_cost_wei: int, token: str, native_reserves: tuple[int, int] | None = None
     ) -> int | None:
         """Gas cost in ``token`` units, rounded up; None when no price is known."""
-        if token == self.weth:
+        if token == self.weth or gas_cost_wei == 0:
             return gas_cost_wei
         if native_reserves and native_reserves[1] > 0:
             r_token, r_native = native_reserves

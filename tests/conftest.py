@@ -61,7 +61,6 @@ def settings_for(stack: LocalStack, run_dir: Path, unique: str, **overrides: obj
         opportunities=f"{unique}.arb.opportunities",
         executions=f"{unique}.arb.executions",
         dead_letter=f"{unique}.dead_letter",
-        pair_events=f"{unique}.pair_events",
         partitions=2,
     )
     base = Settings(

@@ -1,4 +1,8 @@
-"""pair_events -> pair_state -> arb.opportunities.
+"""dex.events -> pair_state -> arb.opportunities, in one hop.
+
+``dex.events`` records are batches of events partitioned by token pair
+(:mod:`arbstream.framing`), the key the pair state is kept under, so no repartition topic
+sits between the ingestor and this agent.
 
 For every Sync of a pool, update that pool's state (the V2 pool model of
 :mod:`arbstream.cyext.v2_pool`, kept in its compact form) in its pair's table entry, size the
@@ -18,7 +22,8 @@ from arbstream import metrics
 from arbstream.config import Settings
 from arbstream.cyext.v2_pool import V2PoolState
 from arbstream.errors import SchemaError
-from arbstream.schemas import PoolEvent
+from arbstream.framing import decode_batch, pair_key
+from arbstream.schemas import Opportunity, PoolEvent
 from arbstream.streams import strategy
 from arbstream.streams.agents.dead_letter import send_dead_letter
 from arbstream.streams.tables import Tables
@@ -31,7 +36,7 @@ log = logging.getLogger(__name__)
 HISTORY = 16
 
 
-def apply_sync(pools: dict[str, Any], event: PoolEvent) -> dict[str, Any]:
+def apply_sync(pools: dict[str, Any], event: PoolEvent | Any) -> dict[str, Any]:
     """Pair state after one Sync (or its retraction); returns a new mapping.
 
     Each pool keeps its recent states as ``[block_hash, tx_hash, row]`` entries, ``row`` the
@@ -71,72 +76,124 @@ def pool_states(pools: dict[str, Any]) -> dict[str, V2PoolState]:
     }
 
 
-def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings) -> None:
-    chains = {c.chain_id: c for c in settings.chains}
-    valuations = {c.chain_id: Valuation(c) for c in settings.chains}
-    cfg = settings.detector
+class Detector:
+    """Pair state and pricing of one worker: :meth:`detect` takes one record's events.
 
-    @app.agent(topics.pair_events, name="detector")
+    Events are applied per pair in their order; after every Sync the pair's cycles through
+    the synced pool are collected at the state of that moment, and all of a record's cycles
+    are sized in one strategy call, so each event is priced exactly as if it had arrived
+    alone. The pair's table entry is written once per record (its latest states, history
+    included), and so is each native-price entry."""
+
+    def __init__(self, settings: Settings, tables: Tables) -> None:
+        self.tables = tables
+        self.chains = {c.chain_id: c for c in settings.chains}
+        self.valuations = {c.chain_id: Valuation(c) for c in settings.chains}
+        self.weth = {c.chain_id: c.weth for c in settings.chains}
+        self.cfg = settings.detector
+
+    def detect(self, rows: list[Any]) -> list[Opportunity]:
+        by_pair: dict[str, list[Any]] = {}
+        for row in rows:
+            if row.kind == "Sync":
+                by_pair.setdefault(pair_key(row.chain_id, row.token0, row.token1), []).append(row)
+        triggers: list[tuple[Any, int, int]] = []  # (row, first cycle, end)
+        cycles: list[strategy.Cycle] = []
+        native: dict[str, dict[str, Any]] = {}
+        for key, pair_rows in by_pair.items():
+            pools = self.tables.pair_state[key]
+            for row in pair_rows:
+                pools = apply_sync(pools, row)
+                if row.removed or row.chain_id not in self.chains:
+                    continue
+                self._native_price(row, native)
+                states = pool_states(pools)
+                me = states.get(row.pool)
+                if me is None or not me.live:
+                    continue
+                start = len(cycles)
+                for address, other in states.items():
+                    if address != row.pool and other.live:
+                        cycles.extend(strategy.two_pool_cycles(me, other))
+                if len(cycles) > start:
+                    triggers.append((row, start, len(cycles)))
+            self.tables.pair_state[key] = pools
+        for key, entry in native.items():
+            self.tables.native_price[key] = entry
+        if not cycles:
+            return []
+        sized = strategy.size(cycles)
+        out = []
+        for row, start, end in triggers:
+            opp = self._opportunity(row, sized[start:end])
+            if opp is not None:
+                out.append(opp)
+        return out
+
+    def _native_price(self, row: Any, pending: dict[str, dict[str, Any]]) -> None:
+        """Keep the deepest pool against the wrapped native token, per token."""
+        native = self.weth.get(row.chain_id)
+        if native not in (row.token0, row.token1):
+            return
+        token = row.token1 if native == row.token0 else row.token0
+        r_token, r_native = (
+            (row.reserve1, row.reserve0) if native == row.token0 else (row.reserve0, row.reserve1)
+        )
+        key = f"{row.chain_id}:{token}"
+        cur = pending.get(key) or self.tables.native_price[key]
+        if not cur or cur.get("pool") == row.pool or r_native >= int(cur["reserve_native"]):
+            pending[key] = {"pool": row.pool, "reserve_token": r_token, "reserve_native": r_native}
+
+    def _opportunity(self, row: Any, sized: list[strategy.SizedCycle]) -> Opportunity | None:
+        valuation = self.valuations[row.chain_id]
+        winner = strategy.best(sized, valuation.usd if valuation.tokens else None)
+        if winner is None:
+            return None
+        chain = self.chains[row.chain_id]
+        token = winner.cycle.start_token
+        gas_price = int(self.tables.chain_gas[str(row.chain_id)].get("base_fee", 0))
+        gas_price += chain.priority_fee_wei
+        native = self.tables.native_price[f"{row.chain_id}:{token}"]
+        reserves = (int(native["reserve_token"]), int(native["reserve_native"])) if native else None
+        gas = strategy.gas_cost(valuation, token, chain.arb_gas_estimate, gas_price, reserves)
+        if gas is None:
+            log.debug("chain %s: no price to charge gas in %s", row.chain_id, token)
+            return None
+        trigger = strategy.Trigger(row.block_number, row.tx_hash, row.log_index, row.ingest_ts_ms)
+        opp = strategy.opportunity(winner, gas, valuation, trigger)
+        if self.cfg.require_positive_net and opp.net_profit <= 0:
+            return None
+        if opp.net_profit_usd < self.cfg.min_net_profit_usd:
+            return None
+        return opp
+
+
+def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings) -> None:
+    detector_state = Detector(settings, tables)
+    source = topics.events.get_topic_name()
+
+    @app.agent(topics.events, name="detector")
     async def detector(stream: faust.StreamT[bytes]) -> None:
-        async for key, raw in stream.items():
+        async for raw in stream:
             try:
-                event = PoolEvent.from_json(raw, source=topics.pair_events.get_topic_name())
+                rows = decode_batch(raw, source=source)
             except SchemaError as exc:
                 await send_dead_letter(topics.dead_letter, "detector", str(exc), raw)
                 continue
-            metrics.events_in(topics.pair_events.get_topic_name(), event.chain_id)
-            pair = key.decode() if isinstance(key, bytes) else str(key)
-            pools = apply_sync(tables.pair_state[pair], event)
-            tables.pair_state[pair] = pools
-            chain = chains.get(event.chain_id)
-            if chain is None or event.removed:
-                continue
-            states = pool_states(pools)
-            me = states.get(event.pool)
-            if me is None or not me.live:
-                continue
-            valuation = valuations[event.chain_id]
-            cycles = [
-                cycle
-                for address, other in states.items()
-                if address != event.pool and other.live
-                for cycle in strategy.two_pool_cycles(me, other)
-            ]
-            winner = strategy.best(
-                strategy.size(cycles), valuation.usd if valuation.tokens else None
-            )
-            if winner is None:
-                continue
-            token = winner.cycle.start_token
-            gas_price = int(tables.chain_gas[str(event.chain_id)].get("base_fee", 0))
-            gas_price += chain.priority_fee_wei
-            native = tables.native_price[f"{event.chain_id}:{token}"]
-            reserves = (
-                (int(native["reserve_token"]), int(native["reserve_native"])) if native else None
-            )
-            gas = strategy.gas_cost(valuation, token, chain.arb_gas_estimate, gas_price, reserves)
-            if gas is None:
-                log.debug("chain %s: no price to charge gas in %s", event.chain_id, token)
-                continue
-            trigger = strategy.Trigger(
-                event.block_number, event.tx_hash, event.log_index, event.ingest_ts_ms
-            )
-            opp = strategy.opportunity(winner, gas, valuation, trigger)
-            if cfg.require_positive_net and opp.net_profit <= 0:
-                continue
-            if opp.net_profit_usd < cfg.min_net_profit_usd:
-                continue
-            await topics.opportunities.send(key=opp.key.encode(), value=opp.to_json())
-            metrics.opportunity_out(
-                topics.opportunities.get_topic_name(), opp.chain_id, opp.kind, opp.latency_ms
-            )
-            log.info(
-                "chain %s block %s: %s net %s %s ($%.2f) in %.0f ms",
-                opp.chain_id,
-                opp.trigger_block,
-                opp.cycle_id,
-                opp.net_profit,
-                opp.profit_symbol,
-                opp.net_profit_usd,
-                opp.latency_ms,
-            )
+            for row in rows:
+                metrics.events_in(source, row.chain_id)
+            for opp in detector_state.detect(rows):
+                await topics.opportunities.send(key=opp.key.encode(), value=opp.to_json())
+                metrics.opportunity_out(
+                    topics.opportunities.get_topic_name(), opp.chain_id, opp.kind, opp.latency_ms
+                )
+                log.info(
+                    "chain %s block %s: %s net %s %s ($%.2f) in %.0f ms",
+                    opp.chain_id,
+                    opp.trigger_block,
+                    opp.cycle_id,
+                    opp.net_profit,
+                    opp.profit_symbol,
+                    opp.net_profit_usd,
+                    opp.latency_ms,
+                )

@@ -11,13 +11,13 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from arbstream.abi import V2_PAIR_ABI, V2_ROUTER_ABI
 from arbstream.config import TopicsConfig
+from arbstream.framing import decode_batch, rows_to_events
 from arbstream.ingest.ingestor import ChainIngestor
 from arbstream.localstack.anvil import AnvilNode
 from arbstream.localstack.deploy import deploy_market, dev_account, dev_traders
 from arbstream.localstack.market_spec import DeployedMarket, default_market_spec
 from arbstream.localstack.stack import LocalStack, chain_config
 from arbstream.log import ensure_topics, make_producer
-from arbstream.schemas import PoolEvent
 from tests.integration.topic_reader import read_topic
 
 pytestmark = pytest.mark.integration
@@ -80,7 +80,6 @@ async def test_ingest_backfill_live_and_reorg(
         opportunities=f"{unique}.opps",
         executions=f"{unique}.execs",
         dead_letter=f"{unique}.dlq",
-        pair_events=f"{unique}.pairs",
         partitions=2,
     )
     await ensure_topics(bootstrap, topics)
@@ -111,7 +110,11 @@ async def test_ingest_backfill_live_and_reorg(
         await producer.stop()
         await w3.provider.disconnect()
 
-    events = [PoolEvent.from_json(raw) for raw in await read_topic(bootstrap, topics.events)]
+    events = [
+        e
+        for raw in await read_topic(bootstrap, topics.events)
+        for e in rows_to_events(decode_batch(raw))
+    ]
     orphaned = [e for e in events if e.block_hash == head["hash"].to_0x_hex() and not e.removed]
     retracted = {e.identity() for e in events if e.removed}
     assert {e.kind for e in orphaned} == {"Swap", "Sync"}

@@ -38,8 +38,9 @@ async def test_pipeline_end_to_end(stack: LocalStack, run_dir: Path, unique: str
         for spec in TABLES:
             topic = getattr(settings.topics, spec.topic_field)
             records = [
-                spec.record.from_json(raw)
+                record
                 for raw in await read_topic(settings.bootstrap_servers, topic)
+                for record in spec.decode(raw)
             ]
             in_topic = len({r.identity() for r in records})
             in_table = client.query(f"SELECT count() FROM `{db}`.`{spec.table}` FINAL").result_rows[

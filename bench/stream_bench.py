@@ -1,0 +1,352 @@
+"""``make bench-stream``: the stream path through the real broker and Faust workers.
+
+Starts its own tansu broker, writes a recorded input of V2 Syncs (random walks of pools of
+many token pairs on two chains, a few dozen events per block) to ``dex.events`` framed as
+the ingestor frames them (:mod:`arbstream.framing`), then runs ``arbstream worker streams``
+processes on it:
+
+- throughput: the whole input published first, then 1 and then 2 workers (one consumer
+  group each) clear it; events/s from the workers' start to the group's committed offsets
+  reaching the end of every partition, with worker and broker CPU per event;
+- latency: one worker running, events published paced at the given rates with the ingest
+  time stamped at publish; latency = each opportunity's ``detected_ts_ms`` minus its
+  trigger event's ``event_ingest_ts_ms``, p50/p99 over the run and p50 per third of it (a
+  latency that grows over the run shows the worker falling behind).
+
+Writes ``bench/stream_results.json`` and prints a table. Nothing passes or fails here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from arbstream.config import ChainConfig, Settings, TokenConfig, TopicsConfig, settings_to_json
+from arbstream.framing import frame
+from arbstream.localstack.broker import TansuBroker
+from arbstream.localstack.process import ManagedProcess, ProcessGroup
+from arbstream.log import ensure_topics
+from arbstream.schemas import Opportunity, PoolEvent
+
+HERE = Path(__file__).resolve().parent
+CLK = os.sysconf("SC_CLK_TCK")
+WETH = "0x" + "e" * 40
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+class Market:
+    """Pools of ``pairs`` token pairs (two pools each, different fees) per chain, whose
+    reserves take random-walk steps; each step is one Sync."""
+
+    def __init__(self, pairs: int, seed: int) -> None:
+        self.rng = random.Random(seed)
+        tokens = [WETH] + [f"0x{i:040x}" for i in range(1, pairs + 1)]
+        self.pools: list[list[Any]] = []
+        for chain in (1, 56):
+            for i in range(pairs):
+                t0, t1 = sorted((tokens[0] if i % 5 == 0 else tokens[i], tokens[i + 1]))
+                base = [10**21 * (1 + self.rng.random()), 10**21 * (1 + self.rng.random())]
+                for k, fee in enumerate((30, 25)):
+                    pool = f"0x{chain:04x}{i:030x}{k:06x}"
+                    self.pools.append([chain, pool, f"dex{k}", t0, t1, fee, base[0], base[1]])
+        self.block = 1_000_000
+        self.log_index = 0
+
+    def steps(self, n: int, per_block: int) -> Iterator[PoolEvent]:
+        for _ in range(n):
+            p = self.rng.choice(self.pools)
+            p[6] *= 1 + self.rng.gauss(0, 0.004)
+            p[7] *= 1 + self.rng.gauss(0, 0.004)
+            self.log_index += 1
+            if self.log_index >= per_block:
+                self.block, self.log_index = self.block + 1, 0
+            yield PoolEvent(
+                kind="Sync",
+                chain_id=p[0],
+                dex=p[2],
+                pool=p[1],
+                token0=p[3],
+                token1=p[4],
+                fee_bps=p[5],
+                block_number=self.block,
+                block_hash=f"0x{self.block:064x}",
+                tx_hash=f"0x{self.block:032x}{self.log_index:032x}",
+                log_index=self.log_index,
+                reserve0=int(p[6]),
+                reserve1=int(p[7]),
+                ingest_ts_ms=0,
+            )
+
+
+def bench_settings(bootstrap: str, data_dir: Path, tag: str, partitions: int) -> Settings:
+    chains = [
+        ChainConfig(
+            chain_id=cid,
+            name=f"chain{cid}",
+            ws_url="ws://127.0.0.1:1",
+            http_url="http://127.0.0.1:1",
+            weth=WETH,
+            tokens=[TokenConfig(symbol="WETH", address=WETH, decimals=18, usd_price=3000.0)],
+        )
+        for cid in (1, 56)
+    ]
+    topics = TopicsConfig(
+        blocks=f"{tag}.blocks",
+        pools=f"{tag}.pools",
+        events=f"{tag}.events",
+        opportunities=f"{tag}.opportunities",
+        executions=f"{tag}.executions",
+        dead_letter=f"{tag}.dead_letter",
+        partitions=partitions,
+    )
+    return Settings(
+        broker_url=f"kafka://{bootstrap}",
+        app_id=f"bench-{tag}",
+        data_dir=data_dir / tag,
+        chains=chains,
+        topics=topics,
+        log_level="WARNING",
+    )
+
+
+def worker(settings: Settings, config: Path, index: int) -> ManagedProcess:
+    log_path = settings.data_dir / f"worker-{index}.log"
+
+    def ready() -> bool:
+        try:
+            return "[^Worker]: Ready" in log_path.read_text(errors="replace")
+        except OSError:
+            return False
+
+    return ManagedProcess(
+        f"worker[{index}]",
+        [sys.executable, "-m", "arbstream", "--config", str(config), "worker", "streams"],
+        ready=ready,
+        log_path=log_path,
+        env={"PYTHONUNBUFFERED": "1", "ARBSTREAM_LOG_LEVEL": "INFO"},
+        ready_timeout=120.0,
+    )
+
+
+async def publish(
+    producer: AIOKafkaProducer, topic: str, events: list[PoolEvent], partitions: int
+) -> None:
+    sent = [
+        await producer.send(topic, value, key=key, partition=part)
+        for part, key, value in frame(events, partitions)
+    ]
+    await asyncio.gather(*sent)
+
+
+async def committed_all(bootstrap: str, group: str, topic: str, ends: dict[int, int]) -> bool:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        for part, end in ends.items():
+            got = await consumer.committed(TopicPartition(topic, part))
+            if got is None or got < end:
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
+async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        ends = await consumer.end_offsets(tps)
+        return {tp.partition: off for tp, off in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def read_opportunities(bootstrap: str, topic: str, partitions: int) -> list[Opportunity]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        out = []
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            for msgs in (await consumer.getmany(timeout_ms=1000)).values():
+                out += [Opportunity.from_json(m.value or b"") for m in msgs]
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def throughput(
+    broker: TansuBroker, root: Path, events: list[PoolEvent], workers: int, partitions: int
+) -> dict[str, Any]:
+    tag = f"tp{workers}x{int(time.time())}"
+    settings = bench_settings(broker.bootstrap, root, tag, partitions)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config = settings.data_dir / "config.json"
+    config.write_text(settings_to_json(settings))
+    await ensure_topics(settings.bootstrap_servers, settings.topics)
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        for lo in range(0, len(events), 5_000):
+            await publish(producer, settings.topics.events, events[lo : lo + 5_000], partitions)
+    finally:
+        await producer.stop()
+    ends = await end_offsets(broker.bootstrap, settings.topics.events, partitions)
+    with ProcessGroup() as group:
+        procs = [group.spawn(worker(settings, config, i)) for i in range(workers)]
+        await asyncio.gather(*(asyncio.to_thread(p.wait_ready) for p in procs))
+        assert broker.proc is not None
+        pids = [p.proc.pid for p in procs if p.proc is not None]
+        cpu0 = [cpu_seconds(pid) for pid in pids]
+        broker0 = cpu_seconds(broker.proc.pid)
+        t0 = time.monotonic()
+        while not await committed_all(
+            broker.bootstrap, settings.app_id, settings.topics.events, ends
+        ):
+            for p in procs:
+                if not p.alive():
+                    raise RuntimeError(f"{p.name} died:\n{p.log_tail()}")
+            if time.monotonic() - t0 > 1800:
+                raise RuntimeError("the workers did not reach the end in 30 minutes")
+            await asyncio.sleep(0.25)
+        elapsed = time.monotonic() - t0
+        cpu = sum(cpu_seconds(pid) - c for pid, c in zip(pids, cpu0, strict=True))
+        broker_cpu = cpu_seconds(broker.proc.pid) - broker0
+    opps = await read_opportunities(broker.bootstrap, settings.topics.opportunities, partitions)
+    return {
+        "workers": workers,
+        "events": len(events),
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(len(events) / elapsed),
+        "worker_cpu_us_per_event": round(cpu / len(events) * 1e6, 1),
+        "broker_cpu_us_per_event": round(broker_cpu / len(events) * 1e6, 1),
+        "opportunities": len(opps),
+    }
+
+
+async def latency(
+    broker: TansuBroker, root: Path, market: Market, rate: int, seconds: float, partitions: int
+) -> dict[str, Any]:
+    tag = f"lat{rate}x{int(time.time())}"
+    settings = bench_settings(broker.bootstrap, root, tag, partitions)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config = settings.data_dir / "config.json"
+    config.write_text(settings_to_json(settings))
+    await ensure_topics(settings.bootstrap_servers, settings.topics)
+    tick = 0.01
+    per_tick = max(1, round(rate * tick))
+    with ProcessGroup() as group:
+        proc = group.start(worker(settings, config, 0))
+        assert proc.proc is not None and broker.proc is not None
+        cpu0, broker0 = cpu_seconds(proc.proc.pid), cpu_seconds(broker.proc.pid)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=0)
+        await producer.start()
+        sent = 0
+        try:
+            t0 = time.monotonic()
+            n_ticks = int(seconds / tick)
+            for i in range(n_ticks):
+                now_ms = time.time_ns() // 1_000_000
+                batch = [
+                    PoolEvent(**{**e.to_dict(), "ingest_ts_ms": now_ms})
+                    for e in market.steps(per_tick, per_block=per_tick)
+                ]
+                await publish(producer, settings.topics.events, batch, partitions)
+                sent += len(batch)
+                delay = t0 + (i + 1) * tick - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            achieved = sent / (time.monotonic() - t0)
+        finally:
+            await producer.stop()
+        await asyncio.sleep(3.0)  # let the worker finish the tail
+        cpu = cpu_seconds(proc.proc.pid) - cpu0
+        broker_cpu = cpu_seconds(broker.proc.pid) - broker0
+    opps = await read_opportunities(broker.bootstrap, settings.topics.opportunities, partitions)
+    opps.sort(key=lambda o: o.event_ingest_ts_ms)
+    lat = [float(o.detected_ts_ms - o.event_ingest_ts_ms) for o in opps]
+    thirds = [lat[i * len(lat) // 3 : (i + 1) * len(lat) // 3] for i in range(3)]
+
+    def pct(xs: list[float], q: float) -> float:
+        return round(statistics.quantiles(xs, n=100)[int(q) - 1], 1) if len(xs) > 2 else 0.0
+
+    return {
+        "rate": rate,
+        "achieved_rate": round(achieved),
+        "events": sent,
+        "opportunities": len(opps),
+        "p50_ms": pct(lat, 50),
+        "p99_ms": pct(lat, 99),
+        "p50_by_third_ms": [pct(t, 50) for t in thirds],
+        "worker_cpu_us_per_event": round(cpu / sent * 1e6, 1),
+        "broker_cpu_us_per_event": round(broker_cpu / sent * 1e6, 1),
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="arbstream-stream-bench-"))
+    print(f"stream bench: {args.events:,} events, {args.pairs} pairs x 2 pools x 2 chains")
+    t0 = time.monotonic()
+    market = Market(args.pairs, seed=7)
+    events = list(market.steps(args.events, per_block=args.per_block))
+    print(f"  input generated in {time.monotonic() - t0:.1f}s")
+    results: dict[str, Any] = {"events": args.events, "pairs": args.pairs, "throughput": []}
+    with ProcessGroup() as group:
+        broker = group.start(TansuBroker(root))
+        assert isinstance(broker, TansuBroker)
+        for n in args.workers:
+            row = await throughput(broker, root, events, n, args.partitions)
+            print(f"  throughput, {n} worker(s): {row}", flush=True)
+            results["throughput"].append(row)
+        results["latency"] = []
+        for rate in args.rates:
+            row = await latency(broker, root, market, rate, args.seconds, args.partitions)
+            print(f"  latency at {rate}/s: {row}", flush=True)
+            results["latency"].append(row)
+        assert broker.proc is not None
+        await asyncio.sleep(5.0)
+        idle0 = cpu_seconds(broker.proc.pid)
+        await asyncio.sleep(5.0)
+        results["broker_idle_cpu_pct"] = round((cpu_seconds(broker.proc.pid) - idle0) / 5 * 100, 1)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--pairs", type=int, default=500)
+    parser.add_argument("--per-block", type=int, default=200)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--rates", type=int, nargs="*", default=[1000, 5000])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--out", default=str(HERE / "stream_results.json"))
+    args = parser.parse_args()
+    results = asyncio.run(main_async(args))
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
