@@ -43,7 +43,7 @@ class ExactTable:
 
 
 def _options() -> dict[str, Any]:
-    schema = faust.Schema(
+    schema: faust.Schema = faust.Schema(
         key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
     )
     return {"schema": schema}
