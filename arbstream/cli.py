@@ -110,7 +110,9 @@ def _sql_params(pairs: list[str]) -> dict[str, int]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key not in SQL_PARAMS:
-            raise ConfigError(f"--param {pair!r}: expected NAME=VALUE, NAME one of {SQL_PARAMS}")
+            raise ConfigError(
+                f"--param {pair!r}: expected NAME=VALUE, NAME one of {', '.join(SQL_PARAMS)}"
+            )
         try:
             params[key] = int(value)
         except ValueError:
