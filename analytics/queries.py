@@ -1,8 +1,10 @@
 """Named analytics queries over the arbstream ClickHouse tables.
 
-One definition serves two readers: ``run_query`` (scripts, notebooks, tests) and the
-Grafana dashboard ``dashboards/arbstream.json``, whose panel targets carry these queries
-verbatim (``refId`` = query name, rendered for database ``arbstream``).
+Every SQL statement the project runs over those tables lives here, once. Its readers:
+``run_query`` / ``query_table`` (the demo summary in ``summary.py``, ``arbstream sql NAME``,
+scripts, tests) and the Grafana dashboards, which ``arbstream dashboards`` generates from
+these queries (``dashboards.py``: each panel target is a query rendered for database
+``arbstream``, ``refId`` = query name).
 
 Conventions:
 
@@ -25,6 +27,8 @@ Conventions:
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from dataclasses import dataclass
@@ -32,11 +36,15 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from arbstream.analytics.macros import expand_macros
+
 __all__ = [
     "QUERIES",
     "Query",
+    "QueryTable",
     "expand_macros",
     "get_query",
+    "query_table",
     "render",
     "run_query",
 ]
@@ -73,101 +81,6 @@ def render(sql: str, database: str) -> str:
     else:
         name = "`" + database.replace("\\", "\\\\").replace("`", "\\`") + "`"
     return sql.replace("{db}", name)
-
-
-# --------------------------------------------------------------------------- macros
-
-_MACRO = re.compile(r"\$__(\w+)")
-
-
-def _split_args(text: str) -> list[str]:
-    """Top-level comma split of a macro's argument text."""
-    args, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            args.append(text[start:i].strip())
-            start = i + 1
-    args.append(text[start:].strip())
-    return [a for a in args if a]
-
-
-def _call(sql: str, open_at: int) -> tuple[str, int]:
-    """The argument text of the call whose ``(`` is at ``open_at``, and the index after ``)``."""
-    depth = 0
-    for i in range(open_at, len(sql)):
-        if sql[i] == "(":
-            depth += 1
-        elif sql[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return sql[open_at + 1 : i], i + 1
-    raise ValueError(f"unbalanced parentheses after macro at {open_at}: {sql[open_at:][:60]!r}")
-
-
-def expand_macros(sql: str, *, from_ms: int, to_ms: int, interval_s: int = 60) -> str:
-    """Expand the Grafana ClickHouse plugin macros for the time range [from_ms, to_ms].
-
-    The expansions match the plugin (grafana/clickhouse-datasource ``pkg/macros``):
-    ``$__timeFilter(c)`` -> ``c >= toDateTime(s) AND c <= toDateTime(s)``,
-    ``$__timeFilter_ms(c)`` -> the same with ``fromUnixTimestamp64Milli(ms)``,
-    ``$__timeInterval(c)`` -> ``toStartOfInterval(toDateTime(c), INTERVAL n second)``,
-    ``$__timeInterval_ms(c)``, ``$__fromTime``/``$__toTime`` (and ``_ms``), ``$__interval_s``.
-    Arguments may contain nested calls. An unknown macro raises ValueError.
-    """
-    interval_s = max(int(interval_s), 1)
-    secs = (from_ms // 1000, to_ms // 1000)
-
-    def dt(s: int) -> str:
-        return f"toDateTime({s})"
-
-    def dt64(ms: int) -> str:
-        return f"fromUnixTimestamp64Milli({ms})"
-
-    plain = {
-        "fromTime": dt(secs[0]),
-        "toTime": dt(secs[1]),
-        "fromTime_ms": dt64(from_ms),
-        "toTime_ms": dt64(to_ms),
-        "interval_s": str(interval_s),
-    }
-    unary = {
-        "timeFilter": lambda c: f"{c} >= {dt(secs[0])} AND {c} <= {dt(secs[1])}",
-        "timeFilter_ms": lambda c: f"{c} >= {dt64(from_ms)} AND {c} <= {dt64(to_ms)}",
-        "timeInterval": lambda c: (
-            f"toStartOfInterval(toDateTime({c}), INTERVAL {interval_s} second)"
-        ),
-        "timeInterval_ms": lambda c: (
-            f"toStartOfInterval(toDateTime64({c}, 3), INTERVAL {interval_s * 1000} millisecond)"
-        ),
-    }
-    out: list[str] = []
-    pos = 0
-    while (m := _MACRO.search(sql, pos)) is not None:
-        out.append(sql[pos : m.start()])
-        name, end = m.group(1), m.end()
-        if name in unary:
-            if end >= len(sql) or sql[end] != "(":
-                raise ValueError(f"macro $__{name} needs one argument")
-            text, end = _call(sql, end)
-            args = _split_args(text)
-            if len(args) != 1:
-                raise ValueError(f"macro $__{name}: expected 1 argument, got {len(args)}")
-            # an argument may itself hold macros (e.g. $__timeInterval(...) inside)
-            arg = expand_macros(args[0], from_ms=from_ms, to_ms=to_ms, interval_s=interval_s)
-            out.append(unary[name](arg))
-        elif name in plain:
-            if sql.startswith("()", end):
-                end += 2
-            out.append(plain[name])
-        else:
-            raise ValueError(f"unknown Grafana macro $__{name}")
-        pos = end
-    out.append(sql[pos:])
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------- queries
@@ -528,19 +441,167 @@ WHERE $__timeFilter_ms({_TS_T})
 GROUP BY stage, source_topic
 ORDER BY records DESC, stage, source_topic""",
     ),
+    # ---- run summary (whole database, no time range) --------------------------------
+    Query(
+        name="summary_counts_by_chain",
+        title="Run totals by chain",
+        description="Per chain over the whole database: blocks, pools, live pool events, "
+        "opportunities with their median detection latency, transactions sent, succeeded, "
+        "reverted, rejected, exact gas cost in wei and realized USD. A chain missing "
+        "from one table reads 0 there.",
+        sql="""SELECT
+    chain_id,
+    blocks,
+    pools,
+    events,
+    opportunities,
+    median_latency_ms,
+    executions_sent,
+    executions_succeeded,
+    executions_reverted,
+    rejected,
+    gas_spent_wei,
+    realized_profit_usd
+FROM
+(
+    SELECT chain_id, count() AS blocks
+    FROM {db}.blocks FINAL
+    GROUP BY chain_id
+) AS b
+FULL OUTER JOIN
+(
+    SELECT chain_id, count() AS pools
+    FROM {db}.pools FINAL
+    GROUP BY chain_id
+) AS p USING (chain_id)
+FULL OUTER JOIN
+(
+    SELECT chain_id, countIf(NOT removed) AS events
+    FROM {db}.pool_events FINAL
+    GROUP BY chain_id
+) AS ev USING (chain_id)
+FULL OUTER JOIN
+(
+    SELECT chain_id, count() AS opportunities, quantileExact(0.5)(latency_ms) AS median_latency_ms
+    FROM {db}.opportunities FINAL
+    GROUP BY chain_id
+) AS o USING (chain_id)
+FULL OUTER JOIN
+(
+    SELECT
+        chain_id,
+        countIf(tx_hash != '') AS executions_sent,
+        countIf(status = 'succeeded') AS executions_succeeded,
+        countIf(status = 'reverted') AS executions_reverted,
+        countIf(status = 'rejected') AS rejected,
+        sum(gas_cost_wei) AS gas_spent_wei,
+        sum(realized_profit_usd) AS realized_profit_usd
+    FROM {db}.executions FINAL
+    GROUP BY chain_id
+) AS e USING (chain_id)
+ORDER BY chain_id""",
+    ),
+    Query(
+        name="realized_profit_by_token",
+        title="Realized profit by chain and token",
+        description="Exact sum of realized profit (raw units of the profit token) of "
+        "succeeded executions per chain and token, over the whole database.",
+        sql="""SELECT
+    chain_id,
+    profit_token,
+    sum(realized_profit) AS realized
+FROM {db}.executions FINAL
+WHERE status = 'succeeded'
+GROUP BY chain_id, profit_token
+ORDER BY chain_id, profit_token""",
+    ),
 )
 
-#: every query by name, in dashboard order
+#: every query by name
 QUERIES: dict[str, Query] = {q.name: q for q in _QUERY_LIST}
 if len(QUERIES) != len(_QUERY_LIST):  # pragma: no cover - guards edits
     raise RuntimeError("duplicate query names")
 
 
 def get_query(name: str) -> Query:
+    """The query named ``name``; KeyError listing the known names otherwise."""
     try:
         return QUERIES[name]
     except KeyError:
         raise KeyError(f"unknown query {name!r}; known: {', '.join(QUERIES)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTable:
+    """A query's result: column names and rows (UInt256/Int256 as Python ints)."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """One ``{column: value}`` per row."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def to_csv(self) -> str:
+        """CSV with a header line (integers exact, NULL as an empty field)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.columns)
+        writer.writerows([_cell(v) for v in row] for row in self.rows)
+        return out.getvalue()
+
+    def to_text(self) -> str:
+        """An aligned text table: numbers right-aligned, the row count last."""
+        cells = [[_cell(v) for v in row] for row in self.rows]
+        widths = [
+            max([len(name), *(len(r[i]) for r in cells)]) for i, name in enumerate(self.columns)
+        ]
+        numeric = [
+            all(isinstance(row[i], int | float) for row in self.rows) for i in range(len(widths))
+        ]
+
+        def line(values: list[str]) -> str:
+            return "  ".join(
+                v.rjust(w) if num else v.ljust(w)
+                for v, w, num in zip(values, widths, numeric, strict=True)
+            ).rstrip()
+
+        lines = [line(list(self.columns)), line(["-" * w for w in widths])]
+        lines += [line(r) for r in cells]
+        lines.append(f"({len(self.rows)} row{'' if len(self.rows) == 1 else 's'})")
+        return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def query_table(
+    client: Client,
+    name: str,
+    database: str,
+    *,
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+    interval_s: int = 60,
+) -> QueryTable:
+    """Run query ``name`` against ``database`` with a clickhouse-connect ``client``.
+
+    The time range defaults to the last 24 hours; ``interval_s`` is the bucket size of
+    ``$__timeInterval``. Queries without time macros ignore both.
+    """
+    now = time.time_ns() // 1_000_000
+    to_ms = now if to_ms is None else to_ms
+    from_ms = to_ms - 86_400_000 if from_ms is None else from_ms
+    sql = expand_macros(
+        get_query(name).render(database), from_ms=from_ms, to_ms=to_ms, interval_s=interval_s
+    )
+    result = client.query(sql)
+    return QueryTable(tuple(result.column_names), [tuple(row) for row in result.result_rows])
 
 
 def run_query(
@@ -552,15 +613,7 @@ def run_query(
     to_ms: int | None = None,
     interval_s: int = 60,
 ) -> list[tuple[Any, ...]]:
-    """Run query ``name`` against ``database`` with a clickhouse-connect ``client``.
-
-    The time range defaults to the last 24 hours; ``interval_s`` is the bucket size of
-    ``$__timeInterval``. Rows come back as tuples (UInt256/Int256 as Python ints).
-    """
-    now = time.time_ns() // 1_000_000
-    to_ms = now if to_ms is None else to_ms
-    from_ms = to_ms - 86_400_000 if from_ms is None else from_ms
-    sql = expand_macros(
-        get_query(name).render(database), from_ms=from_ms, to_ms=to_ms, interval_s=interval_s
-    )
-    return [tuple(row) for row in client.query(sql).result_rows]
+    """The rows of :func:`query_table` (same arguments)."""
+    return query_table(
+        client, name, database, from_ms=from_ms, to_ms=to_ms, interval_s=interval_s
+    ).rows

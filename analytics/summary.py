@@ -1,4 +1,8 @@
-"""The run summary: per chain counts from ClickHouse, realized profit checked on chain."""
+"""The run summary: per chain counts from ClickHouse, realized profit checked on chain.
+
+The SQL is in the query library (``queries.py``: ``summary_counts_by_chain``,
+``realized_profit_by_token``); this module shapes the rows for the demo.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
+
+from arbstream.analytics.queries import query_table, run_query
 
 
 @dataclass
@@ -41,48 +47,14 @@ class ChainSummary:
 
 
 def counts_by_chain(client: Client, database: str) -> dict[int, dict[str, Any]]:
-    """Per-chain counts, deduplicated on each record's identity (FINAL)."""
-    out: dict[int, dict[str, Any]] = {}
-
-    def put(sql: str, *names: str) -> None:
-        for row in client.query(sql).result_rows:
-            entry = out.setdefault(int(row[0]), {})
-            for name, value in zip(names, row[1:], strict=True):
-                entry[name] = value
-
-    db = f"`{database}`"
-    put(f"SELECT chain_id, count() FROM {db}.blocks FINAL GROUP BY chain_id", "blocks")
-    put(f"SELECT chain_id, count() FROM {db}.pools FINAL GROUP BY chain_id", "pools")
-    put(
-        f"SELECT chain_id, countIf(NOT removed) FROM {db}.pool_events FINAL GROUP BY chain_id",
-        "events",
-    )
-    put(
-        f"SELECT chain_id, count(), quantileExact(0.5)(latency_ms) FROM {db}.opportunities FINAL GROUP BY chain_id",
-        "opportunities",
-        "median_latency_ms",
-    )
-    put(
-        f"""SELECT chain_id, countIf(tx_hash != ''), countIf(status = 'succeeded'),
-               countIf(status = 'reverted'), countIf(status = 'rejected'),
-               sum(gas_cost_wei), sum(realized_profit_usd)
-            FROM {db}.executions FINAL GROUP BY chain_id""",
-        "executions_sent",
-        "executions_succeeded",
-        "executions_reverted",
-        "rejected",
-        "gas_spent_wei",
-        "realized_profit_usd",
-    )
-    return out
+    """Per-chain counts (query ``summary_counts_by_chain``), deduplicated with FINAL."""
+    table = query_table(client, "summary_counts_by_chain", database)
+    return {int(row.pop("chain_id")): row for row in table.dicts()}
 
 
 def realized_by_token(client: Client, database: str) -> dict[tuple[int, str], int]:
-    rows = client.query(
-        f"""SELECT chain_id, profit_token, sum(realized_profit)
-            FROM `{database}`.executions FINAL WHERE status = 'succeeded'
-            GROUP BY chain_id, profit_token"""
-    ).result_rows
+    """Exact realized profit per (chain, token) (query ``realized_profit_by_token``)."""
+    rows = run_query(client, "realized_profit_by_token", database)
     return {(int(c), str(t)): int(v) for c, t, v in rows}
 
 

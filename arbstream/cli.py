@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from arbstream.config import Settings, load_settings
-from arbstream.errors import ArbstreamError
+from arbstream.errors import ArbstreamError, ConfigError
 
 log = logging.getLogger("arbstream")
 
@@ -93,6 +93,57 @@ def cmd_ddl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboards(args: argparse.Namespace) -> int:
+    from arbstream.analytics.dashboards import write_dashboards
+
+    for path in write_dashboards(Path(args.out)):
+        print(path)
+    return 0
+
+
+#: ``arbstream sql --param`` names: the query's time range and bucket size
+SQL_PARAMS = ("from_ms", "to_ms", "interval_s")
+
+
+def _sql_params(pairs: list[str]) -> dict[str, int]:
+    params: dict[str, int] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in SQL_PARAMS:
+            raise ConfigError(
+                f"--param {pair!r}: expected NAME=VALUE, NAME one of {', '.join(SQL_PARAMS)}"
+            )
+        try:
+            params[key] = int(value)
+        except ValueError:
+            raise ConfigError(f"--param {pair!r}: {key} must be an integer") from None
+    return params
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from arbstream.analytics.queries import QUERIES
+
+    if args.name is None:
+        width = max(len(name) for name in QUERIES)
+        for query in QUERIES.values():
+            print(f"{query.name:<{width}}  {query.title}")
+        return 0
+    if args.name not in QUERIES:
+        raise ConfigError(f"unknown query {args.name!r}; `arbstream sql` lists them")
+    params = _sql_params(args.param)
+    from arbstream.analytics.clickhouse import connect
+    from arbstream.analytics.queries import query_table
+
+    settings = _settings(args)
+    client = connect(settings.clickhouse_dsn)
+    try:
+        table = query_table(client, args.name, settings.clickhouse_database, **params)
+    finally:
+        client.close()
+    sys.stdout.write(table.to_csv() if args.format == "csv" else table.to_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arbstream", description=__doc__)
     parser.add_argument("--config", help="TOML or JSON config file (also ARBSTREAM_CONFIG)")
@@ -125,6 +176,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     ddl = sub.add_parser("ddl", help="print the ClickHouse DDL generated from the schemas")
     ddl.set_defaults(func=cmd_ddl)
+
+    dashboards = sub.add_parser(
+        "dashboards", help="write the Grafana dashboards generated from the query library"
+    )
+    dashboards.add_argument("--out", default="dashboards", help="folder (default dashboards)")
+    dashboards.set_defaults(func=cmd_dashboards)
+
+    sql = sub.add_parser(
+        "sql", help="run a named query of the library (without NAME: list the queries)"
+    )
+    sql.add_argument("name", nargs="?", metavar="NAME", help="query name")
+    sql.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help=f"one of {', '.join(SQL_PARAMS)} (epoch ms / seconds; default: the last 24 h)",
+    )
+    sql.add_argument("--format", choices=["table", "csv"], default="table")
+    sql.set_defaults(func=cmd_sql)
     return parser
 
 
