@@ -83,6 +83,10 @@ class V2PoolState:
 
     def zero_for_one(self, token_in: str) -> bool:
         """True when ``token_in`` is token0; PricingInputError if neither token."""
+        if token_in == self.token0:
+            return True
+        if token_in == self.token1:
+            return False
         if token_in.lower() == self.token0.lower():
             return True
         if token_in.lower() == self.token1.lower():

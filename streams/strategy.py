@@ -41,6 +41,7 @@ __all__ = [
     "net_profit",
     "opportunity",
     "size",
+    "size_two_pool",
     "two_pool_cycles",
 ]
 
@@ -174,6 +175,42 @@ def size(cycles: Sequence[Cycle], *, threads: int = 1) -> list[SizedCycle]:
             amounts = cycles[i].chain(amount_in) if amount_in else ()
             results[i] = SizedCycle(cycles[i], amount_in, amounts)
     return [r for r in results if r is not None]
+
+
+def size_two_pool(pairs: Sequence[tuple[V2PoolState, V2PoolState]]) -> list[list[SizedCycle]]:
+    """For each pair of V2 pools of one token pair, its profitable directed cycles
+    (:func:`two_pool_cycles` order), sized in one batch kernel call for all pairs.
+
+    The detector's hot path: the same results as ``size(two_pool_cycles(a, b))`` restricted
+    to profitable cycles, without building a cycle object for the unprofitable ones."""
+    rows = []
+    for a, b in pairs:
+        for first, second in ((a, b), (b, a)):
+            for token0_in in (True, False):
+                r_in1, r_mid1 = (
+                    (first.reserve0, first.reserve1)
+                    if token0_in
+                    else (first.reserve1, first.reserve0)
+                )
+                r_in2, r_mid2 = (
+                    (second.reserve0, second.reserve1)
+                    if token0_in
+                    else (second.reserve1, second.reserve0)
+                )
+                rows.append((r_in1, r_mid1, first.fee_bps, r_mid2, r_in2, second.fee_bps))
+    results = v2_math.optimal_two_pool_batch(rows) if rows else []
+    out: list[list[SizedCycle]] = []
+    for i, (a, b) in enumerate(pairs):
+        found = []
+        for j, (first, second) in enumerate(((a, b), (b, a))):
+            for k, token in enumerate((a.token0, a.token1)):
+                amount_in, mid, amount_out, profit = results[4 * i + 2 * j + k]
+                if profit > 0:
+                    mid_token = a.token1 if k == 0 else a.token0
+                    cycle = Cycle((Hop(first, token, mid_token), Hop(second, mid_token, token)))
+                    found.append(SizedCycle(cycle, amount_in, (mid, amount_out)))
+        out.append(found)
+    return out
 
 
 def best(

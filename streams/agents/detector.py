@@ -97,8 +97,8 @@ class Detector:
         for row in rows:
             if row.kind == "Sync":
                 by_pair.setdefault(pair_key(row.chain_id, row.token0, row.token1), []).append(row)
-        triggers: list[tuple[Any, int, int]] = []  # (row, first cycle, end)
-        cycles: list[strategy.Cycle] = []
+        triggers: list[tuple[Any, int, int]] = []  # (row, first pool pair, end)
+        pool_pairs: list[tuple[V2PoolState, V2PoolState]] = []
         native: dict[str, dict[str, Any]] = {}
         for key, pair_rows in by_pair.items():
             pools = self.tables.pair_state[key]
@@ -111,21 +111,22 @@ class Detector:
                 me = states.get(row.pool)
                 if me is None or not me.live:
                     continue
-                start = len(cycles)
+                start = len(pool_pairs)
                 for address, other in states.items():
                     if address != row.pool and other.live:
-                        cycles.extend(strategy.two_pool_cycles(me, other))
-                if len(cycles) > start:
-                    triggers.append((row, start, len(cycles)))
+                        pool_pairs.append((me, other))
+                if len(pool_pairs) > start:
+                    triggers.append((row, start, len(pool_pairs)))
             self.tables.pair_state[key] = pools
         for key, entry in native.items():
             self.tables.native_price[key] = entry
-        if not cycles:
+        if not pool_pairs:
             return []
-        sized = strategy.size(cycles)
+        sized = strategy.size_two_pool(pool_pairs)
         out = []
         for row, start, end in triggers:
-            opp = self._opportunity(row, sized[start:end])
+            profitable = [s for found in sized[start:end] for s in found]
+            opp = self._opportunity(row, profitable) if profitable else None
             if opp is not None:
                 out.append(opp)
         return out

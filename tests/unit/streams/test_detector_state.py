@@ -307,3 +307,17 @@ def test_cycles_must_chain() -> None:
         strategy.Cycle((strategy.Hop(a, A, B), strategy.Hop(a, A, B)))
     with pytest.raises(ValueError, match="at least two"):
         strategy.Cycle((strategy.Hop(a, A, B),))
+
+
+def test_size_two_pool_is_size_of_the_profitable_cycles() -> None:
+    pairs = [
+        (_pool("0xa1", 10**21, 2 * 10**21), _pool("0xb1", 10**20, 3 * 10**20)),
+        (_pool("0xa1", 10**21, 2 * 10**21), _pool("0xb1", 10**20, 2 * 10**20)),  # none
+        (_pool("0xa1", 5 * 10**20, 10**21, 25), _pool("0xb1", 10**21, 10**21, 30)),
+    ]
+    got = strategy.size_two_pool(pairs)
+    for (a, b), found in zip(pairs, got, strict=True):
+        want = [s for s in strategy.size(strategy.two_pool_cycles(a, b)) if s.profit > 0]
+        assert found == want
+    assert [len(f) > 0 for f in got] == [True, False, True]
+    assert strategy.size_two_pool([]) == []
