@@ -33,13 +33,27 @@ class ExactTable:
 
     def __init__(self, table: MutableMapping[str, bytes]) -> None:
         self.table = table
+        #: key -> (the bytes object last seen in the table, its decoded value): a read
+        #: decodes only when the table holds other bytes (e.g. recovered from the changelog)
+        self._decoded: dict[str, tuple[bytes, Any]] = {}
 
     def __getitem__(self, key: str) -> Any:
+        """The value at ``key`` (``{}`` when missing). Treat it as read-only: write a new
+        value with ``table[key] = value``."""
         raw = self.table.get(key)
-        return _decode(raw) if raw else {}
+        if not raw:
+            return {}
+        seen = self._decoded.get(key)
+        if seen is not None and seen[0] is raw:
+            return seen[1]
+        value = _decode(raw)
+        self._decoded[key] = (raw, value)
+        return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.table[key] = _encode(value)
+        raw = _encode(value)
+        self.table[key] = raw
+        self._decoded[key] = (raw, value)
 
 
 def _options() -> dict[str, Any]:
