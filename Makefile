@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 
-.PHONY: all setup demo test test-fast check bench contracts build clean
+.PHONY: all setup demo test test-fast check bench bench-stream contracts build clean
 
 all: setup
 
@@ -57,6 +57,11 @@ $(BENCH_PEER)/.installed:
 
 bench: setup $(BENCH_PEER)/.installed
 	$(PY) bench/run.py --peer $(BENCH_PEER)/bin/python
+	$(PY) bench/stream_bench.py $(STREAM_BENCH_ARGS)
+
+# the stream path alone (broker + Faust workers); e.g. STREAM_BENCH_ARGS="--events 200000"
+bench-stream: setup
+	$(PY) bench/stream_bench.py $(STREAM_BENCH_ARGS)
 
 # every build output: setuptools' build/ (also the compiled contracts), the Cython C files,
 # extension modules and annotation pages in every cyext/ folder, the egg-info and run data
