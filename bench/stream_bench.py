@@ -72,8 +72,8 @@ class Market:
     def steps(self, n: int, per_block: int) -> Iterator[PoolEvent]:
         for _ in range(n):
             p = self.rng.choice(self.pools)
-            p[6] *= 1 + self.rng.gauss(0, 0.004)
-            p[7] *= 1 + self.rng.gauss(0, 0.004)
+            p[6] *= 1 + self.rng.gauss(0, 0.001)
+            p[7] *= 1 + self.rng.gauss(0, 0.001)
             self.log_index += 1
             if self.log_index >= per_block:
                 self.block, self.log_index = self.block + 1, 0
@@ -140,7 +140,8 @@ def worker(settings: Settings, config: Path, index: int) -> ManagedProcess:
         [sys.executable, "-m", "arbstream", "--config", str(config), "worker", "streams"],
         ready=ready,
         log_path=log_path,
-        env={"PYTHONUNBUFFERED": "1", "ARBSTREAM_LOG_LEVEL": "INFO"},
+        # no metrics exporter: two workers on one host would want the same port
+        env={"PYTHONUNBUFFERED": "1", "ARBSTREAM_LOG_LEVEL": "INFO", "ARBSTREAM_METRICS_PORT": "0"},
         ready_timeout=120.0,
     )
 
