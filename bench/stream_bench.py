@@ -52,28 +52,36 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Market:
-    """Pools of ``pairs`` token pairs (two pools each, different fees) per chain, whose
-    reserves take random-walk steps; each step is one Sync."""
+    """Pools of ``pairs`` token pairs (two pools each, fees 30 and 25 bps) per chain. A
+    pair's price takes a random walk; each step moves one pool to that price with a little
+    noise of its own (so the two pools of a pair are dislocated beyond their fees now and
+    then, as arbitrage-kept markets are), and is one Sync."""
 
     def __init__(self, pairs: int, seed: int) -> None:
         self.rng = random.Random(seed)
         tokens = [WETH] + [f"0x{i:040x}" for i in range(1, pairs + 1)]
         self.pools: list[list[Any]] = []
+        self.prices: list[list[float]] = []
         for chain in (1, 56):
             for i in range(pairs):
                 t0, t1 = sorted((tokens[0] if i % 5 == 0 else tokens[i], tokens[i + 1]))
-                base = [10**21 * (1 + self.rng.random()), 10**21 * (1 + self.rng.random())]
+                price = [0.5 + self.rng.random() * 2]
+                self.prices.append(price)
                 for k, fee in enumerate((30, 25)):
                     pool = f"0x{chain:04x}{i:030x}{k:06x}"
-                    self.pools.append([chain, pool, f"dex{k}", t0, t1, fee, base[0], base[1]])
+                    depth = 10**21 * (1 + self.rng.random())
+                    self.pools.append([chain, pool, f"dex{k}", t0, t1, fee, depth, price])
         self.block = 1_000_000
         self.log_index = 0
 
     def steps(self, n: int, per_block: int) -> Iterator[PoolEvent]:
         for _ in range(n):
             p = self.rng.choice(self.pools)
-            p[6] *= 1 + self.rng.gauss(0, 0.001)
-            p[7] *= 1 + self.rng.gauss(0, 0.001)
+            price = p[7]
+            price[0] *= 1 + self.rng.gauss(0, 0.001)
+            depth = p[6] * (1 + self.rng.gauss(0, 0.0005))
+            p[6] = depth
+            mine = price[0] * (1 + self.rng.gauss(0, 0.002))
             self.log_index += 1
             if self.log_index >= per_block:
                 self.block, self.log_index = self.block + 1, 0
@@ -89,8 +97,8 @@ class Market:
                 block_hash=f"0x{self.block:064x}",
                 tx_hash=f"0x{self.block:032x}{self.log_index:032x}",
                 log_index=self.log_index,
-                reserve0=int(p[6]),
-                reserve1=int(p[7]),
+                reserve0=int(depth),
+                reserve1=int(depth * mine),
                 ingest_ts_ms=0,
             )
 
