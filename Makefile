@@ -35,10 +35,14 @@ setup: $(STAMP) contracts
 demo: setup
 	$(VENV)/bin/arbstream demo --summary .arbstream/demo-summary.json $(DEMO_ARGS)
 
+# random test order (pytest-randomly), one seed for both passes; a red run reproduces with
+# `make test TEST_SEED=<the seed printed>`
+test: TEST_SEED := $(shell $(PYTHON) -c "import random; print(random.randrange(2**32))")
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider
+	@echo "test order: --randomly-seed=$(TEST_SEED) (reproduce: make test TEST_SEED=$(TEST_SEED))"
+	$(PY) -m pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED)
 	# again on the pure-Python twins; explicit kernel-vs-twin comparisons already ran above
-	ARBSTREAM_NO_CYTHON=1 $(PY) -m pytest -q -p no:cacheprovider -m "not parity" tests/unit
+	ARBSTREAM_NO_CYTHON=1 $(PY) -m pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED) -m "not parity" tests/unit
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not integration"

@@ -33,8 +33,9 @@ from arbstream.localstack.stack import LocalStack
 
 log = logging.getLogger(__name__)
 
-#: seconds to let in-flight opportunities finish after the market stops
-DRAIN_S = 12.0
+#: longest wait for the pipeline to settle after the market stops (it moves on as soon as
+#: every opportunity has its execution record and no transaction is pending)
+DRAIN_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,13 @@ class Demo:
                 await asyncio.sleep(min(self.opts.progress_every_s, self.opts.duration_s - elapsed))
                 run.check_alive()
                 await self._progress(run.sink, settings, time.monotonic() - t0)
-            print(f"  market stopped; draining the pipeline ({DRAIN_S:.0f}s)", flush=True)
-            await run.finish(DRAIN_S)
+            print(
+                f"  market stopped; waiting for the pipeline to settle (at most {DRAIN_S:.0f}s)",
+                flush=True,
+            )
+            unsettled = await run.finish(DRAIN_S)
+            if unsettled:
+                print("  not settled: " + "; ".join(unsettled), flush=True)
             return self._summarize(
                 run.sink,
                 settings,

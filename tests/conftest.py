@@ -2,12 +2,16 @@
 
 - ``stack``: the tansu broker and Anvil chains 1 and 56 (1 s blocks) with the default
   market deployed (two Uniswap V2 DEXes, tokens, FlashArb) - the same stack the demo uses.
+  Started once per run; each test gets its chains at the deployed state (snapshot/revert).
 - ``unique``: a unique suffix for topics, consumer groups, app ids and databases, so
   tests sharing the broker never see each other's records.
 
-Hypothesis: ``ARBSTREAM_HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) derandomizes the
-property tests, so CI runs the same examples on every clone and a red run reproduces;
-local runs draw new examples each time and keep exploring.
+Order: pytest-randomly shuffles the tests and reseeds ``random`` before each one (the seed is
+printed in the header; rerun with ``-p randomly --randomly-seed=N``). Hypothesis keeps its own
+random source, so the order seed does not fix its examples: ``ARBSTREAM_HYPOTHESIS_PROFILE=ci``
+(set by ``.ci/run``) derandomizes the property tests, so CI runs the same examples on every
+clone and under every order seed, and a red run reproduces; local runs draw new examples each
+time and keep exploring (``print_blob`` prints how to replay a failure).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from hypothesis import settings
 
 from arbstream.config import Settings, TopicsConfig
 from arbstream.localstack.stack import LocalStack
+from tests.integration.chain_snapshot import restored
 
 _counter = itertools.count()
 
@@ -42,7 +47,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-async def stack(run_dir: Path) -> AsyncIterator[LocalStack]:
+async def session_stack(run_dir: Path) -> AsyncIterator[LocalStack]:
     local = LocalStack(run_dir / "stack", chain_ids=(1, 56), block_time=1.0)
     local.start_processes()  # from the main thread: children die with it
     try:
@@ -50,6 +55,15 @@ async def stack(run_dir: Path) -> AsyncIterator[LocalStack]:
         yield local
     finally:
         local.close()
+
+
+@pytest.fixture
+def stack(session_stack: LocalStack) -> Iterator[LocalStack]:
+    """The session's stack, its chains reverted after each test to the state it started on
+    (``evm_snapshot``/``evm_revert``): tests that trade on it pass in any order."""
+    urls = [session_stack.nodes[c].http_url for c in session_stack.chain_ids]
+    with restored(*urls):
+        yield session_stack
 
 
 def settings_for(stack: LocalStack, run_dir: Path, unique: str, **overrides: object) -> Settings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,19 +12,30 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from arbstream.abi import V2_PAIR_ABI, V2_ROUTER_ABI
 from arbstream.config import TopicsConfig
 from arbstream.framing import decode_batch, rows_to_events
-from arbstream.ingest.ingestor import ChainIngestor
+from arbstream.ingest.ingestor import ChainIngestor, IngestStats
 from arbstream.localstack.anvil import AnvilNode
 from arbstream.localstack.deploy import deploy_market, dev_account, dev_traders
 from arbstream.localstack.market_spec import DeployedMarket, default_market_spec
 from arbstream.localstack.stack import LocalStack, chain_config
 from arbstream.log import ensure_topics, make_producer
+from tests.integration.chain_snapshot import restored
 from tests.integration.topic_reader import read_topic
+from tests.integration.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture
+def automine_chain(
+    automine_deployed: tuple[AnvilNode, DeployedMarket],
+) -> Iterator[tuple[AnvilNode, DeployedMarket]]:
+    """The deployed chain, reverted after the test (it swaps and reorgs on it)."""
+    with restored(automine_deployed[0].http_url):
+        yield automine_deployed
+
+
 @pytest.fixture(scope="module")
-async def automine_chain(run_dir: Path) -> AsyncIterator[tuple[AnvilNode, DeployedMarket]]:
+async def automine_deployed(run_dir: Path) -> AsyncIterator[tuple[AnvilNode, DeployedMarket]]:
     node = AnvilNode(1, run_dir / "reorg-logs", block_time=None)
     node.start()
     try:
@@ -59,12 +70,13 @@ async def _swap(w3: AsyncWeb3, market: DeployedMarket) -> None:
     )
 
 
-async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+async def _until(ingestor: ChainIngestor, holds: Callable[[IngestStats], bool], what: str) -> None:
+    """Wait (bounded) until ``holds(ingestor.stats)``; a timeout names the stats it reached."""
+
+    async def missing() -> str | None:
+        return None if holds(ingestor.stats) else f"ingestor stats {ingestor.stats}"
+
+    await wait_until(missing, timeout_s=60, interval_s=0.05, what=what)
 
 
 async def test_ingest_backfill_live_and_reorg(
@@ -92,18 +104,20 @@ async def test_ingest_backfill_live_and_reorg(
     try:
         # backfill: every pool discovered, and the seeding Syncs published
         await _until(
-            lambda: ingestor.stats.pools == len(market.pools) and ingestor.stats.events >= 10
+            ingestor,
+            lambda s: s.pools == len(market.pools) and s.events >= 10,
+            f"{len(market.pools)} pools and their seeding Syncs",
         )
         before = ingestor.stats.events
         await _swap(w3, market)  # live: one Swap + one Sync
-        await _until(lambda: ingestor.stats.events >= before + 2)
+        await _until(ingestor, lambda s: s.events >= before + 2, "the live Swap and Sync")
         head = await w3.eth.get_block("latest")
-        await _until(lambda: ingestor.stats.last_block >= head["number"])
+        await _until(ingestor, lambda s: s.last_block >= head["number"], "the swap's block")
 
         # replace the swap's block with an empty one, then extend the new branch
         await w3.provider.make_request("anvil_reorg", [1, []])  # type: ignore[arg-type]
         await w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-        await _until(lambda: ingestor.stats.retractions >= 2)
+        await _until(ingestor, lambda s: s.retractions >= 2, "both retractions")
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)

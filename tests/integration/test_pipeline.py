@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from arbstream.analytics.tables import TABLES
-from arbstream.localstack.pipeline import PipelineRun
+from arbstream.localstack.pipeline import SETTLE_TIMEOUT_S, PipelineRun
 from arbstream.localstack.stack import LocalStack
 from arbstream.schemas import Execution, Opportunity
 from tests.conftest import settings_for
 from tests.integration.topic_reader import read_topic
+from tests.integration.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -28,10 +28,18 @@ async def test_pipeline_end_to_end(stack: LocalStack, run_dir: Path, unique: str
         await run.start()
         w3 = run.w3s[1]
         start = await w3.eth.block_number
-        while await w3.eth.block_number < start + BLOCKS:
-            await asyncio.sleep(1.0)
+
+        async def flow_missing() -> str | None:
             run.check_alive()
-        await run.finish(drain_s=12.0)
+            mined = await w3.eth.block_number - start
+            return None if mined >= BLOCKS else f"{mined} of {BLOCKS} blocks mined"
+
+        await wait_until(
+            flow_missing, timeout_s=10 * BLOCKS, interval_s=1.0, what="the market's blocks"
+        )
+        # waits until every opportunity has its execution record and no transaction is pending
+        # (raises naming what is still missing after the generous timeout)
+        await run.finish(SETTLE_TIMEOUT_S, strict=True)
         client, db = run.sink.client, settings.clickhouse_database
 
         # ClickHouse holds exactly what the topics hold (distinct identities, FINAL)

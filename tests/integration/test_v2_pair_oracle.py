@@ -49,6 +49,7 @@ from arbstream.cyext.errors import DivisionByZero, PricingError
 from arbstream.localstack.anvil import AnvilNode, rpc_call
 from arbstream.localstack.deploy import deploy_market, dev_account, dev_traders
 from arbstream.localstack.market_spec import DeployedMarket, PoolInfo, default_market_spec
+from tests.integration.chain_snapshot import restored
 
 pytestmark = pytest.mark.integration
 
@@ -106,8 +107,16 @@ def oracle_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]
         yield node
 
 
+@pytest.fixture
+def oracle(oracle_node: AnvilNode, oracle_chain: OracleChain) -> Iterator[OracleChain]:
+    """The deployed market as every test finds it: tests swap on it, so the chain is reverted
+    after each one (``evm_snapshot``/``evm_revert``); nonces are read from the chain per test."""
+    with restored(oracle_node.http_url):
+        yield oracle_chain
+
+
 @pytest_asyncio.fixture(scope="module")
-async def oracle(oracle_node: AnvilNode) -> AsyncIterator[OracleChain]:
+async def oracle_chain(oracle_node: AnvilNode) -> AsyncIterator[OracleChain]:
     """The default chain-1 market on a private automining Anvil, ten well-funded traders."""
     w3 = AsyncWeb3(AsyncHTTPProvider(oracle_node.http_url, request_kwargs={"timeout": 30}))
     try:

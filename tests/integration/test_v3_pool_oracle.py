@@ -63,6 +63,7 @@ from arbstream.cyext.v3.tick_math_py import (
 from arbstream.ingest.v3_bootstrap import fetch_v3_pool_state
 from arbstream.localstack.anvil import AnvilNode
 from arbstream.localstack.deploy import create_address, dev_account, sort_tokens
+from tests.integration.chain_snapshot import restored
 
 try:
     cy_swap: ModuleType | None = importlib.import_module("arbstream.cyext.v3._swap")
@@ -551,7 +552,7 @@ async def burn_position(env: V3Env, pool: PoolEnv, lower: int, upper: int, amoun
 
 
 @pytest_asyncio.fixture(scope="module")
-async def v3(v3_node: AnvilNode) -> AsyncIterator[V3Env]:
+async def v3_seeded(v3_node: AnvilNode) -> AsyncIterator[V3Env]:
     """Tokens, the factory, four pools (one per fee tier), V3Callers, random positions."""
     w3 = AsyncWeb3(AsyncHTTPProvider(v3_node.http_url, request_kwargs={"timeout": 60}))
     try:
@@ -684,6 +685,25 @@ async def v3(v3_node: AnvilNode) -> AsyncIterator[V3Env]:
         yield env
     finally:
         await w3.provider.disconnect()
+
+
+@pytest.fixture
+def v3(v3_node: AnvilNode, v3_seeded: V3Env) -> Iterator[V3Env]:
+    """The seeded pools as every test finds them: the chain is reverted after the test
+    (``evm_snapshot``/``evm_revert``) and so is the mirror of each pool (its state, positions,
+    random generator, checked mints and the trader's nonce), since tests swap, mint and burn."""
+    saved = [
+        (p.mirror, dict(p.positions), p.rng.getstate(), p.mint_checks, p.trader.nonce)
+        for p in v3_seeded.pools
+    ]
+    with restored(v3_node.http_url):
+        yield v3_seeded
+    for pool, (mirror, positions, rng_state, mint_checks, nonce) in zip(
+        v3_seeded.pools, saved, strict=True
+    ):
+        pool.mirror, pool.positions, pool.mint_checks = mirror, positions, mint_checks
+        pool.rng.setstate(rng_state)
+        pool.trader.nonce = nonce
 
 
 # ------------------------------------------------------------------ the swap oracle

@@ -83,6 +83,18 @@ def ref_profit(legs: Sequence[Leg], x: int) -> int:
     return ref_out(legs, x) - x
 
 
+def assert_reference_local_optimum(legs: Sequence[Leg], result: tuple[int, int, int]) -> None:
+    """``result`` (amount in, amount out, profit) is what the reference chain gives for its
+    input, and no neighbouring input pays more; no profit is ``(0, 0, 0)``."""
+    x, o, p = result
+    if p == 0:
+        assert result == (0, 0, 0), (legs, result)
+        return
+    assert o == ref_out(legs, x) and p == o - x > 0, (legs, result)
+    assert p >= ref_profit(legs, x + 1), (legs, result)
+    assert x == 1 or p >= ref_profit(legs, x - 1), (legs, result)
+
+
 def last_leg_total(leg: Leg) -> int:
     """Everything the last leg can pay out: no input at or above this is profitable."""
     if leg[0] == "v2":
@@ -381,18 +393,25 @@ def test_max_in_is_the_brute_force_argmax_below_it(impl: ModuleType) -> None:
 def test_search_mode_is_a_local_optimum_on_small_cycles() -> None:
     """With the exhaustive regime disabled, the search still returns a local optimum."""
     rng = random.Random(11)
+    zeros = paying = 0
     for _ in range(40):
         legs = small_cycle(rng, rng.choice((2, 3, 4)), mixed=rng.random() < 0.4)
         norm = twin._legs(legs)
         x, o, p = twin._optimize(norm, None, 0)
         if p == 0:
-            assert brute_force(legs)[2] >= 0
+            # no profit found: the smallest input already loses, and on these cycles no input
+            # pays at all (the brute force agrees that zero is the optimum)
+            zeros += 1
+            assert ref_profit(legs, 1) <= 0, legs
+            assert brute_force(legs) == (0, 0, 0), legs
             continue
+        paying += 1
         assert o == ref_out(legs, x) and p == o - x
         assert p >= ref_profit(legs, x + 1)
         if x > 1:
             assert p >= ref_profit(legs, x - 1)
         assert p <= brute_force(legs)[2]
+    assert zeros >= 5 and paying >= 20, (zeros, paying)  # both branches are exercised
 
 
 # ---------------------------------------------------------------- large realistic cycles
@@ -545,72 +564,106 @@ def test_batch_equals_per_cycle(impl: ModuleType) -> None:
     assert impl.optimize_cycles([]) == []
 
 
-@pytest.mark.parametrize("impl", IMPLS)
-def test_batch_sharing_one_v3_pool_state(impl: ModuleType) -> None:
-    """Cycles through one V3 pool share its leg tuple (the kernel converts its ticks once per
-    call); the same ticks with another spacing, or as lists, are separate pool data."""
+def shared_v3_batch() -> tuple[Leg, list[list[Leg]]]:
+    """Cycles through one V3 pool sharing its leg tuple, and the same legs with its ticks as
+    lists (separate pool data for the kernel)."""
     rng = random.Random(7)
     shared = big_v3(rng, 2000.0, True)
     batch = [[shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(12)]
     as_lists = (*shared[:6], list(shared[6]), list(shared[7]), shared[8])
     batch += [[as_lists, legs[1]] for legs in batch[:3]]
+    return shared, batch
+
+
+def bad_spacing_batch() -> list[list[Leg]]:
+    """A batch whose second cycle shares the first one's V3 state with a tick spacing of 7 its
+    ticks are not multiples of."""
+    shared, batch = shared_v3_batch()
+    bad = (*shared[:5], 7, shared[6], shared[7], shared[8])
+    return [batch[0], [bad, batch[0][1]]]
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_batch_sharing_one_v3_pool_state(impl: ModuleType) -> None:
+    """Cycles through one V3 pool share its leg tuple (the kernel converts its ticks once per
+    call); the same ticks with another spacing, or as lists, are separate pool data. Each
+    result is the reference chain's local optimum."""
+    _, batch = shared_v3_batch()
     results = impl.optimize_cycles(batch)
     assert results == [impl.optimize_cycle(legs) for legs in batch]
-    assert results == [twin.optimize_cycle(legs) for legs in batch]
+    for legs, result in zip(batch, results, strict=True):
+        assert_reference_local_optimum(legs, result)
     assert any(r[2] > 0 for r in results)
     # one bad tick (not a multiple of the spacing) in a shared state fails every cycle's way in
-    bad = (*shared[:5], 7, shared[6], shared[7], shared[8])
-    with pytest.raises(ValueError, match="multiples of 7") as kernel_exc:
-        impl.optimize_cycles([batch[0], [bad, batch[0][1]]])
-    with pytest.raises(ValueError) as twin_exc:
-        twin.optimize_cycles([batch[0], [bad, batch[0][1]]])
-    assert type(kernel_exc.value) is type(twin_exc.value)
-    assert str(kernel_exc.value) == str(twin_exc.value)
+    with pytest.raises(ValueError, match="increasing multiples of 7"):
+        impl.optimize_cycles(bad_spacing_batch())
 
 
 @pytest.mark.parametrize("impl", IMPLS)
 def test_batch_on_threads_gives_the_same_results(impl: ModuleType) -> None:
     """``threads`` changes how the kernel schedules the searches, never their results: V2,
     mixed and small cycles, one V3 pool state shared across threads, a generator, and a batch
-    longer than the kernel's round of 4,096 cycles (dry cycles are cheap to fill it with)."""
+    longer than the kernel's round of 4,096 cycles (dry cycles are cheap to fill it with).
+    The per-cycle results are checked against the reference chain first."""
     rng = random.Random(2024)
     shared = big_v3(rng, 2000.0, True)
     batch = [big_cycle(rng, rng.choice((2, 3, 4)), rng.random() < 0.3) for _ in range(40)]
     batch += [small_cycle(rng, rng.choice((2, 3)), rng.random() < 0.5) for _ in range(20)]
     batch += [[shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(12)]
-    expected = [twin.optimize_cycle(legs) for legs in batch]
-    assert any(r[2] > 0 for r in expected)
+    expected = [impl.optimize_cycle(legs) for legs in batch]
+    for legs, result in zip(batch, expected, strict=True):
+        assert_reference_local_optimum(legs, result)
+    assert sum(r[2] > 0 for r in expected) >= 10
     for threads in (1, 2, 3, 8):
         assert impl.optimize_cycles(batch, threads=threads) == expected
     assert impl.optimize_cycles(iter(batch), threads=2) == expected
     dry = [("v2", 10**20, 10**20, 30), ("v2", 10**20, 10**20, 30)]  # no profit: no search
+    assert impl.optimize_cycle(dry) == (0, 0, 0) and ref_profit(dry, 1) <= 0
     long_batch = [dry] * 4090 + batch[:10] + [dry] * 5
     long_expected = [(0, 0, 0)] * 4090 + expected[:10] + [(0, 0, 0)] * 5
     assert impl.optimize_cycles(long_batch, threads=2) == long_expected
     assert impl.optimize_cycles([], threads=2) == []
 
 
+BAD_THREADS: list[tuple[Any, type[BaseException], str]] = [
+    (0, ValueError, r"^threads must be in \[1, 256\], got 0$"),
+    (257, ValueError, r"^threads must be in \[1, 256\], got 257$"),
+    (-1, ValueError, r"^threads must be in \[1, 256\], got -1$"),
+    (2**70, ValueError, rf"^threads must be in \[1, 256\], got {2**70}$"),
+    ("2", TypeError, r"^threads: expected int, got str$"),
+    (True, TypeError, r"^threads: expected int, got bool$"),
+    (1.0, TypeError, r"^threads: expected int, got float$"),
+    (None, TypeError, r"^threads: expected int, got NoneType$"),
+]
+
+
 @pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize(("threads", "exc", "message"), BAD_THREADS)
+def test_batch_threads_must_be_a_small_positive_int(
+    impl: ModuleType, threads: Any, exc: type, message: str
+) -> None:
+    with pytest.raises(exc, match=message):
+        impl.optimize_cycles([], threads=threads)
+
+
+@pytest.mark.parity
 @pytest.mark.parametrize(
-    ("threads", "exc"),
+    "call",
     [
-        (0, ValueError),
-        (257, ValueError),
-        (-1, ValueError),
-        (2**70, ValueError),
-        ("2", TypeError),
-        (True, TypeError),
-        (1.0, TypeError),
-        (None, TypeError),
+        pytest.param(lambda m: m.optimize_cycles(bad_spacing_batch()), id="bad-shared-spacing"),
+        *(
+            pytest.param(lambda m, t=t: m.optimize_cycles([], threads=t), id=f"threads={t!r}")
+            for t, _, _ in BAD_THREADS
+        ),
     ],
 )
-def test_batch_threads_must_be_a_small_positive_int(
-    impl: ModuleType, threads: Any, exc: type
-) -> None:
-    with pytest.raises(exc) as kernel_exc:
-        impl.optimize_cycles([], threads=threads)
-    with pytest.raises(exc) as twin_exc:
-        twin.optimize_cycles([], threads=threads)
+def test_kernel_batch_errors_are_the_twins(call: Any) -> None:
+    """The kernel raises the twin's exception type with the twin's message."""
+    with pytest.raises((TypeError, ValueError)) as kernel_exc:
+        call(_kernel())
+    with pytest.raises((TypeError, ValueError)) as twin_exc:
+        call(twin)
+    assert type(kernel_exc.value) is type(twin_exc.value)
     assert str(kernel_exc.value) == str(twin_exc.value)
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from arbstream.cyext.errors import PricingInputError
+from arbstream.cyext.errors import InsufficientInputAmount, InsufficientLiquidity, PricingInputError
 from arbstream.cyext.v2_pool import V2PoolState
 from arbstream.cyext.v3.errors import (
     AmountSpecifiedZero,
@@ -177,15 +177,13 @@ def test_v2_pool_reproduces_router() -> None:
     pool = V2PoolState.from_snapshot(V2_STATE)
     assert (pool.fee_bps, pool.block) == (25, 46875151)
     symbols = {V2_STATE["token0"]["symbol"]: pool.token0, V2_STATE["token1"]["symbol"]: pool.token1}
+    # every recorded router call returned a value (none reverted): each one is reproduced
     assert len(V2_QUOTES["entries"]) == 24
+    assert all(set(entry) == {"value"} for entry in V2_QUOTES["entries"].values())
     for key, entry in V2_QUOTES["entries"].items():
         _pair, _method, path, amount = key.split("|")
         token_in = symbols[path.split("->")[0]]
-        if "value" in entry:
-            assert pool.quote_exact_input(token_in, int(amount)) == int(entry["value"]), key
-        else:
-            with pytest.raises(Exception):  # noqa: B017  (reverted on chain)
-                pool.quote_exact_input(token_in, int(amount))
+        assert pool.quote_exact_input(token_in, int(amount)) == int(entry["value"]), key
 
 
 def test_v2_pool_sync_and_exact_output() -> None:
@@ -199,3 +197,10 @@ def test_v2_pool_sync_and_exact_output() -> None:
     assert pool.quote_exact_input("0xB", 10**18) < 10**18 // 2
     with pytest.raises(PricingInputError):
         pool.quote_exact_input("0xC", 1)
+    # the router's reverts, with UniswapV2Library's reason strings
+    with pytest.raises(InsufficientInputAmount) as no_input:
+        pool.quote_exact_input("0xA", 0)
+    assert no_input.value.reason == "UniswapV2Library: INSUFFICIENT_INPUT_AMOUNT"
+    with pytest.raises(InsufficientLiquidity) as dry:
+        replace(pool, reserve0=0).quote_exact_input("0xA", 5)
+    assert dry.value.reason == "UniswapV2Library: INSUFFICIENT_LIQUIDITY"

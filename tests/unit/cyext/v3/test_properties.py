@@ -30,6 +30,7 @@ from arbstream.cyext.v3.errors import (
 from arbstream.cyext.v3.pool import V3PoolState
 
 from .impls import LIBRARIES, compiled
+from .rounding_cases import ROUNDING_CASES, RoundingCase
 
 U256 = 2**256 - 1
 U128 = 2**128 - 1
@@ -239,46 +240,30 @@ def test_swap_properties(
     assert received == 0 or paid > 0
 
 
-def test_exact_output_can_cost_more_than_the_exact_input_that_gave_it() -> None:
+@pytest.mark.parametrize("case", ROUNDING_CASES, ids=lambda c: c.name)
+def test_exact_output_can_cost_more_than_the_exact_input_that_gave_it(case: RoundingCase) -> None:
     """Buying back what an exact-input swap returned is not always cheaper: exact output rounds
-    its input and its fee up (per step). Hypothesis found these; twin and kernel agree, and the
-    twin is the EVM's (tests/integration/test_v3_pool_oracle.py), so this is the contract's
-    rounding, not ours. 5 in gives 1 out, but 1 out costs 6 (three steps); within one range,
-    32 in gives some out that costs 33."""
-    state = V3PoolState(
-        address="pool",
-        token0="t0",
-        token1="t1",
-        fee=100,
-        tick_spacing=60,
-        sqrt_price_x96=78_990_846_045_029_531_151_608_375_686,
-        tick=-60,
-        liquidity=17,
-        ticks=(-2880, -120, -60, 0, 60, 2880),
-        liquidity_net=(15, 1, 1, -15, -1, -1),
-        liquidity_gross=(15, 1, 1, 17, 1, 1),
-    )
-    r = state.swap(True, 5)
-    assert (r.amount0, r.amount1, r.ticks_crossed) == (5, -1, 2)
-    back = state.swap(True, -1)
-    assert (back.amount0, back.amount1, back.ticks_crossed) == (6, -1, 3)
-    state = V3PoolState(
-        address="pool",
-        token0="t0",
-        token1="t1",
-        fee=100,
-        tick_spacing=10,
-        sqrt_price_x96=79_267_784_519_130_042_428_790_663_799,
-        tick=10,
-        liquidity=110,
-        ticks=(0, 10, 4820),
-        liquidity_net=(112, -2, -110),
-        liquidity_gross=(112, 2, 110),
-    )
-    r = state.swap(False, 32)
-    assert r.amount1 == 32 and r.ticks_crossed == 0
-    back = state.swap(False, r.amount0)
-    assert back.amount1 == 33 and back.amount0 == r.amount0
+    its input and its fee up (per step). Hypothesis found these pools on the twin; the expected
+    numbers are the real UniswapV3Pool's (the same cases run on Anvil in
+    tests/integration/test_v3_rounding_on_evm.py), so this is the contract's rounding, not ours."""
+    state = case.state()
+    # the pool the case was found on: in-range liquidity is the sum of the positions' nets
+    assert state.liquidity == cumulative_liquidity(state, state.tick) > 0
+    for swap in (case.exact_input, case.exact_output):
+        r = state.swap(swap.zero_for_one, swap.amount)
+        assert (r.amount0, r.amount1, r.ticks_crossed) == (
+            swap.amount0,
+            swap.amount1,
+            swap.ticks_crossed,
+        )
+    # the property: the exact output asks for exactly what the exact input returned, and
+    # costs more than that input
+    zfo = case.exact_input.zero_for_one
+    paid = case.exact_input.amount
+    received = -(case.exact_input.amount1 if zfo else case.exact_input.amount0)
+    assert case.exact_output.zero_for_one == zfo and case.exact_output.amount == -received
+    cost = case.exact_output.amount0 if zfo else case.exact_output.amount1
+    assert cost > paid > 0 and received > 0
 
 
 def test_next_initialized_tick_within_one_word() -> None:
