@@ -604,16 +604,7 @@ def query_table(
     return QueryTable(tuple(result.column_names), [tuple(row) for row in result.result_rows])
 
 
-def run_query(
-    client: Client,
-    name: str,
-    database: str,
-    *,
-    from_ms: int | None = None,
-    to_ms: int | None = None,
-    interval_s: int = 60,
-) -> list[tuple[Any, ...]]:
-    """The rows of :func:`query_table` (same arguments)."""
-    return query_table(
-        client, name, database, from_ms=from_ms, to_ms=to_ms, interval_s=interval_s
-    ).rows
+def run_query(client: Client, name: str, database: str, **window: Any) -> list[tuple[Any, ...]]:
+    """The rows of :func:`query_table` (same arguments: ``from_ms``, ``to_ms``,
+    ``interval_s``)."""
+    return query_table(client, name, database, **window).rows

@@ -103,6 +103,16 @@ class TopicsConfig(_Frozen):
     partitions: int = Field(default=2, ge=1)
     replication: int = Field(default=1, ge=1)
 
+    @classmethod
+    def prefixed(cls, prefix: str, *, partitions: int = 2) -> TopicsConfig:
+        """The default topic names under ``prefix.`` (tests, benches, replays of their own)."""
+        names: dict[str, Any] = {
+            name: f"{prefix}.{field.default}"
+            for name, field in cls.model_fields.items()
+            if isinstance(field.default, str)
+        }
+        return cls(**names, partitions=partitions)
+
     def all(self) -> list[str]:
         return [
             self.blocks,

@@ -115,15 +115,7 @@ def bench_settings(bootstrap: str, data_dir: Path, tag: str, partitions: int) ->
         )
         for cid in (1, 56)
     ]
-    topics = TopicsConfig(
-        blocks=f"{tag}.blocks",
-        pools=f"{tag}.pools",
-        events=f"{tag}.events",
-        opportunities=f"{tag}.opportunities",
-        executions=f"{tag}.executions",
-        dead_letter=f"{tag}.dead_letter",
-        partitions=partitions,
-    )
+    topics = TopicsConfig.prefixed(tag, partitions=partitions)
     return Settings(
         broker_url=f"kafka://{bootstrap}",
         app_id=f"bench-{tag}",
@@ -205,15 +197,22 @@ async def read_opportunities(bootstrap: str, topic: str, partitions: int) -> lis
         await consumer.stop()
 
 
-async def throughput(
-    broker: TansuBroker, root: Path, events: list[PoolEvent], workers: int, partitions: int
-) -> dict[str, Any]:
-    tag = f"tp{workers}x{int(time.time())}"
+async def prepare(
+    broker: TansuBroker, root: Path, tag: str, partitions: int
+) -> tuple[Settings, Path]:
+    """Settings of one run (topics of its own, created) and the config file workers read."""
     settings = bench_settings(broker.bootstrap, root, tag, partitions)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = settings.data_dir / "config.json"
     config.write_text(settings_to_json(settings))
     await ensure_topics(settings.bootstrap_servers, settings.topics)
+    return settings, config
+
+
+async def throughput(
+    broker: TansuBroker, root: Path, events: list[PoolEvent], workers: int, partitions: int
+) -> dict[str, Any]:
+    settings, config = await prepare(broker, root, f"tp{workers}x{int(time.time())}", partitions)
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
@@ -257,12 +256,7 @@ async def throughput(
 async def latency(
     broker: TansuBroker, root: Path, market: Market, rate: int, seconds: float, partitions: int
 ) -> dict[str, Any]:
-    tag = f"lat{rate}x{int(time.time())}"
-    settings = bench_settings(broker.bootstrap, root, tag, partitions)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = settings.data_dir / "config.json"
-    config.write_text(settings_to_json(settings))
-    await ensure_topics(settings.bootstrap_servers, settings.topics)
+    settings, config = await prepare(broker, root, f"lat{rate}x{int(time.time())}", partitions)
     tick = 0.01
     per_tick = max(1, round(rate * tick))
     with ProcessGroup() as group:

@@ -68,15 +68,7 @@ def stack(session_stack: LocalStack) -> Iterator[LocalStack]:
 
 def settings_for(stack: LocalStack, run_dir: Path, unique: str, **overrides: object) -> Settings:
     """Settings on the shared stack with topics, app id and database unique to one test."""
-    topics = TopicsConfig(
-        blocks=f"{unique}.chain.blocks",
-        pools=f"{unique}.dex.pools",
-        events=f"{unique}.dex.events",
-        opportunities=f"{unique}.arb.opportunities",
-        executions=f"{unique}.arb.executions",
-        dead_letter=f"{unique}.dead_letter",
-        partitions=2,
-    )
+    topics = TopicsConfig.prefixed(unique, partitions=2)
     base = Settings(
         app_id=f"arbstream-{unique}",
         data_dir=run_dir / unique,

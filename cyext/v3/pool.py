@@ -158,16 +158,19 @@ class V3PoolState:
 
     def cycle_leg(self, token_in: str) -> tuple[Any, ...]:
         """This pool as a leg tuple of :mod:`arbstream.cyext.cycles`, swapping ``token_in``."""
+        return ("v3", *self._swap_state(), self.zero_for_one(token_in))
+
+    def _swap_state(self) -> tuple[Any, ...]:
+        """The state arguments of ``swap`` and of a cycle leg, in their order."""
+        s = self
         return (
-            "v3",
-            self.sqrt_price_x96,
-            self.tick,
-            self.liquidity,
-            self.fee,
-            self.tick_spacing,
-            self.ticks,
-            self.liquidity_net,
-            self.zero_for_one(token_in),
+            s.sqrt_price_x96,
+            s.tick,
+            s.liquidity,
+            s.fee,
+            s.tick_spacing,
+            s.ticks,
+            s.liquidity_net,
         )
 
     def __post_init__(self) -> None:
@@ -243,13 +246,7 @@ class V3PoolState:
             sqrt_price_limit_x96 = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
         return V3SwapResult(
             *swap_module.swap(
-                self.sqrt_price_x96,
-                self.tick,
-                self.liquidity,
-                self.fee,
-                self.tick_spacing,
-                self.ticks,
-                self.liquidity_net,
+                *self._swap_state(),
                 zero_for_one,
                 amount_specified,
                 sqrt_price_limit_x96,

@@ -32,6 +32,10 @@ from arbstream.streams.valuation import Valuation
 
 log = logging.getLogger(__name__)
 
+#: the event fields that make a V2 pool model, in V2PoolState's field order
+_POOL_FROM_EVENT: tuple[str, ...] = ("pool", "token0", "token1", "fee_bps", "reserve0", "reserve1")
+_POOL_FROM_EVENT += ("block_number", "log_index", "chain_id", "dex")
+
 #: Sync history kept per pool so that a retraction can restore the earlier state
 HISTORY = 16
 
@@ -48,18 +52,7 @@ def apply_sync(pools: dict[str, Any], event: PoolEvent | Any) -> dict[str, Any]:
         h for h in entry.get("history", []) if len(h) == 3 and (h[0], h[1], h[2][8]) != identity
     ]
     if not event.removed:
-        state = V2PoolState(
-            address=event.pool,
-            token0=event.token0,
-            token1=event.token1,
-            fee_bps=event.fee_bps,
-            reserve0=event.reserve0,
-            reserve1=event.reserve1,
-            block=event.block_number,
-            log_index=event.log_index,
-            chain_id=event.chain_id,
-            dex=event.dex,
-        )
+        state = V2PoolState(*(getattr(event, name) for name in _POOL_FROM_EVENT))
         history.append([event.block_hash, event.tx_hash, state.to_row()])
         history.sort(key=lambda h: (h[2][7], h[2][8]))
         history = history[-HISTORY:]

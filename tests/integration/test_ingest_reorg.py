@@ -85,15 +85,7 @@ async def test_ingest_backfill_live_and_reorg(
     node, market = automine_chain
     assert stack.broker is not None
     bootstrap = stack.broker.bootstrap
-    topics = TopicsConfig(
-        blocks=f"{unique}.blocks",
-        pools=f"{unique}.pools",
-        events=f"{unique}.events",
-        opportunities=f"{unique}.opps",
-        executions=f"{unique}.execs",
-        dead_letter=f"{unique}.dlq",
-        partitions=2,
-    )
+    topics = TopicsConfig.prefixed(unique, partitions=2)
     await ensure_topics(bootstrap, topics)
     producer = make_producer(bootstrap)
     await producer.start()

@@ -32,7 +32,6 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractLogicError, Web3RPCError
-from web3.types import RPCEndpoint
 
 from arbstream.abi import (
     ERC20_ABI,
@@ -50,6 +49,7 @@ from arbstream.localstack.anvil import AnvilNode, rpc_call
 from arbstream.localstack.deploy import deploy_market, dev_account, dev_traders
 from arbstream.localstack.market_spec import DeployedMarket, PoolInfo, default_market_spec
 from tests.integration.chain_snapshot import restored
+from tests.integration.raw_rpc import RawRpc
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +71,6 @@ RPC_CONCURRENCY = 32
 
 REVERT_K = "UniswapV2: K"
 REVERT_NO_OUTPUT = "UniswapV2: INSUFFICIENT_OUTPUT_AMOUNT"
-ERROR_SELECTOR = "0x08c379a0"  # Error(string)
 
 Quote = Callable[[int, int, int, int], int]
 #: (name, implementation) of get_amount_out / get_amount_in under test.
@@ -158,49 +157,6 @@ def log_uniform_amount(cap: int, u: float, salt: int) -> int:
     if low_bits > 0:
         amount = (amount >> low_bits << low_bits) | (salt & ((1 << low_bits) - 1))
     return min(max(amount, 1), cap)
-
-
-class RawRpc:
-    """JSON-RPC straight through the provider, for the hot loop.
-
-    web3's middleware adds an eth_chainId (and for sends an eth_getBlockByNumber) round trip
-    to most requests, tripling the request count; raw requests keep each swap at ~6 round
-    trips. Results are raw hex, decoded here with the ABI codec.
-    """
-
-    def __init__(self, w3: AsyncWeb3[Any]) -> None:
-        self.w3 = w3
-
-    async def request(self, method: str, params: list[Any]) -> Any:
-        resp = await self.w3.provider.make_request(RPCEndpoint(method), params)
-        if "error" in resp:
-            raise RpcError(method, dict(resp["error"]))
-        return resp["result"]
-
-    async def call(self, to: str, data: str, sender: str | None = None) -> bytes:
-        tx = {"to": to, "data": data} | ({"from": sender} if sender else {})
-        return bytes.fromhex(str(await self.request("eth_call", [tx, "latest"]))[2:])
-
-    async def revert_reason(self, to: str, data: str, sender: str) -> str:
-        """The Error(string) reason of an eth_call that must revert."""
-        try:
-            result = await self.call(to, data, sender)
-        except RpcError as exc:
-            return exc.reason(self.w3)
-        pytest.fail(f"eth_call to {to} ({data[:10]}) did not revert: returned 0x{result.hex()}")
-
-
-class RpcError(Exception):
-    def __init__(self, method: str, error: dict[str, Any]) -> None:
-        super().__init__(f"{method}: {error}")
-        self.error = error
-
-    def reason(self, w3: AsyncWeb3[Any]) -> str:
-        data = self.error.get("data")
-        assert isinstance(data, str) and data.startswith(ERROR_SELECTOR), self.error
-        (reason,) = w3.codec.decode(["string"], bytes.fromhex(data[len(ERROR_SELECTOR) :]))
-        assert self.error.get("message") == f"execution reverted: {reason}", self.error
-        return str(reason)
 
 
 def word_address(topic: str) -> str:

@@ -32,7 +32,7 @@ import importlib
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -40,7 +40,6 @@ import pytest
 import pytest_asyncio
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.types import RPCEndpoint
 
 from arbstream.abi import event_topic
 from arbstream.artifacts import load_artifact
@@ -64,6 +63,7 @@ from arbstream.ingest.v3_bootstrap import fetch_v3_pool_state
 from arbstream.localstack.anvil import AnvilNode
 from arbstream.localstack.deploy import create_address, dev_account, sort_tokens
 from tests.integration.chain_snapshot import restored
+from tests.integration.raw_rpc import RawRpc
 
 try:
     cy_swap: ModuleType | None = importlib.import_module("arbstream.cyext.v3._swap")
@@ -99,7 +99,6 @@ GAS_BURN = 400_000
 #: (well over the default 30M block gas limit); the fixture raises the block gas limit.
 GAS_SWAP = 400_000_000
 BLOCK_GAS_LIMIT = 1_000_000_000
-ERROR_SELECTOR = "0x08c379a0"  # Error(string)
 Q96 = 2**96
 UINT160_MAX = 2**160 - 1
 
@@ -136,20 +135,18 @@ class Calldata:
         return selector(signature) + self.codec.encode(arg_types, list(args)).hex()
 
 
-class RpcError(Exception):
-    def __init__(self, method: str, error: dict[str, Any]) -> None:
-        super().__init__(f"{method}: {error}")
-        self.error = error
-
-    def reason(self, w3: AsyncWeb3[Any]) -> str:
-        """The revert's Error(string) reason ('' for a bare revert without data)."""
-        data = self.error.get("data")
-        if data in (None, "0x"):
-            assert "revert" in str(self.error.get("message", "")), self.error
-            return ""
-        assert isinstance(data, str) and data.startswith(ERROR_SELECTOR), self.error
-        (reason,) = w3.codec.decode(["string"], bytes.fromhex(data[len(ERROR_SELECTOR) :]))
-        return str(reason)
+async def dev_accounts(rpc: RawRpc, *indexes: int) -> list[Account]:
+    """Anvil's dev accounts ``indexes`` with their pending nonces, paying 4x the latest base
+    fee plus a 0.1 gwei tip."""
+    latest = await rpc.request("eth_getBlockByNumber", ["latest", False])
+    tip = 10**8
+    max_fee = 4 * int(latest["baseFeePerGas"], 16) + tip
+    out = []
+    for index in indexes:
+        addr = dev_account(index).address
+        nonce = int(await rpc.request("eth_getTransactionCount", [addr, "pending"]), 16)
+        out.append(Account(rpc, addr, nonce, max_fee, tip))
+    return out
 
 
 class Account:
@@ -185,43 +182,6 @@ class Account:
         rcpt = await self.rpc.receipt(await self.send(to, data, gas))
         assert rcpt["status"] == "0x1", f"{label} reverted: {rcpt}"
         return rcpt
-
-
-class RawRpc:
-    """JSON-RPC straight through the provider (no middleware round trips)."""
-
-    def __init__(self, w3: AsyncWeb3[Any]) -> None:
-        self.w3 = w3
-
-    async def request(self, method: str, params: list[Any]) -> Any:
-        resp = await self.w3.provider.make_request(RPCEndpoint(method), params)
-        if "error" in resp:
-            raise RpcError(method, dict(resp["error"]))
-        return resp["result"]
-
-    async def call(self, to: str, data: str, sender: str | None = None) -> bytes:
-        tx = {"to": to, "data": data} | ({"from": sender} if sender else {})
-        return bytes.fromhex(str(await self.request("eth_call", [tx, "latest"]))[2:])
-
-    async def call_or_reason(self, to: str, data: str, sender: str) -> bytes | str:
-        """The call's return data, or its revert reason (str)."""
-        try:
-            return await self.call(to, data, sender)
-        except RpcError as exc:
-            return exc.reason(self.w3)
-
-    async def receipt(self, tx_hash: str) -> dict[str, Any]:
-        deadline = time.monotonic() + 30
-        while (rcpt := await self.request("eth_getTransactionReceipt", [tx_hash])) is None:
-            assert time.monotonic() < deadline, f"{tx_hash} not mined"
-            await asyncio.sleep(0.002)
-        return dict(rcpt)
-
-    async def wait_all(self, tx_hashes: Sequence[str], label: str) -> list[dict[str, Any]]:
-        rcpts = [await self.receipt(h) for h in tx_hashes]
-        for h, r in zip(tx_hashes, rcpts, strict=True):
-            assert r["status"] == "0x1", f"{label}: {h} reverted: {r}"
-        return rcpts
 
 
 def topic_int(topic: str) -> int:
@@ -560,17 +520,7 @@ async def v3_seeded(v3_node: AnvilNode) -> AsyncIterator[V3Env]:
         data = Calldata(w3)
         assert await rpc.request("evm_setBlockGasLimit", [hex(BLOCK_GAS_LIMIT)]) is True
         await rpc.request("evm_mine", [])
-        latest = await rpc.request("eth_getBlockByNumber", ["latest", False])
-        tip = 10**8
-        max_fee = 4 * int(latest["baseFeePerGas"], 16) + tip
-
-        async def account(index: int) -> Account:
-            addr = dev_account(index).address
-            nonce = int(await rpc.request("eth_getTransactionCount", [addr, "pending"]), 16)
-            return Account(rpc, addr, nonce, max_fee, tip)
-
-        deployer = await account(DEPLOYER)
-        traders = [await account(i) for i in TRADER_INDICES]
+        deployer, *traders = await dev_accounts(rpc, DEPLOYER, *TRADER_INDICES)
         token_art = load_artifact("TestToken")
         codec = w3.codec
 

@@ -23,8 +23,9 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from arbstream.artifacts import load_artifact
 from arbstream.cyext.v3.tick_math_py import MAX_SQRT_RATIO, MIN_SQRT_RATIO
 from arbstream.localstack.anvil import AnvilNode
-from arbstream.localstack.deploy import create_address, dev_account, sort_tokens
+from arbstream.localstack.deploy import create_address, sort_tokens
 from tests.integration.chain_snapshot import restored
+from tests.integration.raw_rpc import RawRpc
 from tests.integration.test_v3_pool_oracle import (
     CHAIN_ID,
     GAS_CALLER,
@@ -38,7 +39,7 @@ from tests.integration.test_v3_pool_oracle import (
     SWAP_TOPIC,
     Account,
     Calldata,
-    RawRpc,
+    dev_accounts,
     pool_logs,
     selector,
 )
@@ -76,16 +77,7 @@ async def rounding_env(rounding_node: AnvilNode) -> AsyncIterator[RoundingEnv]:
     w3 = AsyncWeb3(AsyncHTTPProvider(rounding_node.http_url, request_kwargs={"timeout": 60}))
     try:
         rpc, data, codec = RawRpc(w3), Calldata(w3), w3.codec
-        latest = await rpc.request("eth_getBlockByNumber", ["latest", False])
-        tip = 10**8
-        max_fee = 4 * int(latest["baseFeePerGas"], 16) + tip
-
-        async def account(index: int) -> Account:
-            addr = dev_account(index).address
-            nonce = int(await rpc.request("eth_getTransactionCount", [addr, "pending"]), 16)
-            return Account(rpc, addr, nonce, max_fee, tip)
-
-        deployer, trader = await account(0), await account(1)
+        deployer, trader = await dev_accounts(rpc, 0, 1)
         sent: list[str] = []
 
         async def deploy(acct: Account, bytecode: str, ctor: bytes, gas: int) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from arbstream.config import load_settings, settings_to_json
+from arbstream.config import TopicsConfig, load_settings, settings_to_json
 from arbstream.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -92,3 +92,9 @@ def test_loading_a_file_leaves_the_environment_alone(monkeypatch: pytest.MonkeyP
     settings = load_settings(ROOT / "config.example.toml")
     assert settings.chains and dict(os.environ) == before
     assert load_settings().chains == []  # the next load does not see the earlier file
+
+
+def test_prefixed_topics_are_every_topic_under_the_prefix() -> None:
+    topics = TopicsConfig.prefixed("run7", partitions=3)
+    assert topics.all() == [f"run7.{name}" for name in TopicsConfig().all()]
+    assert topics.partitions == 3

@@ -96,6 +96,12 @@ def _recorded_input(seed: int, n: int) -> list[PoolEvent]:
     return out
 
 
+def _facing(pool: PoolEvent, token: str) -> tuple[int, int]:
+    """(reserve of ``token``, reserve of the other token) of a pool after its Sync."""
+    reserves = (pool.reserve0, pool.reserve1)
+    return reserves if token == pool.token0 else reserves[::-1]
+
+
 def _reference(events: list[PoolEvent]) -> list[tuple[Any, ...]]:
     """Opportunities of pricing after every event, one at a time."""
     history: dict[str, list[PoolEvent]] = defaultdict(list)  # pool -> its live Syncs
@@ -120,20 +126,10 @@ def _reference(events: list[PoolEvent]) -> list[tuple[Any, ...]]:
                 continue
             for first, second in ((me, other), (other, me)):
                 for start in (e.token0, e.token1):
-                    zero = start == e.token0
-                    r_in1, r_mid1 = (
-                        (first.reserve0, first.reserve1)
-                        if zero
-                        else (first.reserve1, first.reserve0)
-                    )
-                    r_in2, r_mid2 = (
-                        (second.reserve0, second.reserve1)
-                        if zero
-                        else (second.reserve1, second.reserve0)
-                    )
                     amount_in, mid, amount_out, profit = v2_math.optimal_two_pool(
-                        r_in1, r_mid1, first.fee_bps, r_mid2, r_in2, second.fee_bps
-                    )
+                        *_facing(first, start), first.fee_bps,
+                        *reversed(_facing(second, start)), second.fee_bps,
+                    )  # fmt: skip
                     if profit > 0 and (best is None or profit > best[-1]):
                         best = (first.pool, second.pool, start, amount_in, mid, amount_out, profit)
         if best is not None:
