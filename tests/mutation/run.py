@@ -168,6 +168,9 @@ def lay_out(target: Target, work: Path) -> None:
         ],
         "pytest_add_cli_args_test_selection": test_paths(target),
         "use_git_change_detection": False,
+        # CPU-time limit per mutant = 2 x 3 x (its tests' clean time + 1 s): a mutant that
+        # loops (a search bound turned off) is cut off soon, and counts as detected
+        "timeout_multiplier": 3.0,
     }
     (work / "pyproject.toml").write_text(
         "[tool.mutmut]\n"
