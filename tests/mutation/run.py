@@ -83,6 +83,10 @@ class Result:
         return [m for m in self.counted if self.status_by_mutant[m] not in DETECTED]
 
     @property
+    def timeouts(self) -> int:
+        return sum(self.status_by_mutant[m] == "timeout" for m in self.counted)
+
+    @property
     def score(self) -> float:
         return 100.0 * self.killed / len(self.counted) if self.counted else 100.0
 
@@ -132,7 +136,15 @@ def test_paths(target: Target) -> list[str]:
     return paths
 
 
-def lay_out(target: Target, work: Path) -> None:
+def copy_tests(dest: Path, exclude: str | None) -> None:
+    """tests/ into ``dest`` (replacing it), without the files matching ``exclude``."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    skip = ["__pycache__", *([exclude] if exclude else [])]
+    shutil.copytree(ROOT / "tests", dest, ignore=shutil.ignore_patterns(*skip))
+
+
+def lay_out(target: Target, work: Path, exclude: str | None) -> None:
     """The work tree: src/arbstream/... (every room, .py and compiled kernels), tests/, pyproject."""
     if work.exists():
         shutil.rmtree(work)
@@ -150,7 +162,7 @@ def lay_out(target: Target, work: Path) -> None:
             ],
             dirs_exist_ok=True,
         )
-    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_tests(work / "tests", exclude)
     # the `shared_data` fixture looks beside the checkout: the same place, seen from mutants/
     (work / "shared").symlink_to(ROOT.parent / "shared")
     pytest_conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
@@ -168,9 +180,9 @@ def lay_out(target: Target, work: Path) -> None:
         ],
         "pytest_add_cli_args_test_selection": test_paths(target),
         "use_git_change_detection": False,
-        # CPU-time limit per mutant = 2 x 3 x (its tests' clean time + 1 s): a mutant that
-        # loops (a search bound turned off) is cut off soon, and counts as detected
-        "timeout_multiplier": 3.0,
+        # wall-clock limit per mutant = 20 x (its tests' clean time + 1 s): generous, since a
+        # shared machine's load stretches wall time; only a mutant that loops should hit it
+        "timeout_multiplier": 20.0,
     }
     (work / "pyproject.toml").write_text(
         "[tool.mutmut]\n"
@@ -192,18 +204,30 @@ def mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([exe, *args], cwd=work, env=env, text=True, capture_output=True)
 
 
-def run_target(target: Target, children: int, equivalent: dict[str, str]) -> Result:
+def verdicts(meta: Path) -> dict[str, str]:
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return {name: STATUS.get(code, "suspicious") for name, code in sorted(codes.items())}
+
+
+def run_target(target: Target, args: argparse.Namespace, equivalent: dict[str, str]) -> Result:
     work = OUT / "work" / target.slug
-    lay_out(target, work)
-    print(f"== {target.module}: mutmut over {' '.join(test_paths(target))}", flush=True)
-    run = mutmut(work, "run", "--max-children", str(children))
-    (OUT / f"{target.slug}.log").write_text(run.stdout + run.stderr)
     meta = work / "mutants" / "src" / (target.module.replace(".", "/") + ".py.meta")
+    names: list[str] = []
+    if args.retest and meta.exists():
+        # survivors, timeouts and untested mutants of the last run, against today's tests
+        names = [m for m, v in verdicts(meta).items() if v not in {"killed", "segfault"}]
+        for dest in (work / "tests", work / "mutants" / "tests"):
+            copy_tests(dest, None)
+        print(f"== {target.module}: re-testing {len(names)} mutants", flush=True)
+    else:
+        lay_out(target, work, args.exclude_tests)
+        print(f"== {target.module}: mutmut over {' '.join(test_paths(target))}", flush=True)
+    run = mutmut(work, "run", "--max-children", str(args.children), *names)
+    (OUT / f"{target.slug}.log").write_text(run.stdout + run.stderr)
     if run.returncode != 0 or not meta.exists():
         tail = "\n".join((run.stdout + run.stderr).splitlines()[-30:])
         raise RuntimeError(f"mutmut failed on {target.module} (exit {run.returncode}):\n{tail}")
-    codes = json.loads(meta.read_text())["exit_code_by_key"]
-    status = {name: STATUS.get(code, "suspicious") for name, code in sorted(codes.items())}
+    status = verdicts(meta)
     result = Result(target, status, {m: why for m, why in equivalent.items() if m in status})
     for name in result.survivors + sorted(result.equivalent):
         shown = mutmut(work, "show", name).stdout.strip().splitlines()
@@ -213,12 +237,12 @@ def run_target(target: Target, children: int, equivalent: dict[str, str]) -> Res
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| module | mutants | equivalent | killed | survived | score |",
+        "| module | mutants | equivalent | killed (timeouts) | survived | score |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
-            f"| `{r.target.module}` | {r.total} | {len(r.equivalent)} | {r.killed} "
+            f"| `{r.target.module}` | {r.total} | {len(r.equivalent)} | {r.killed} ({r.timeouts}) "
             f"| {len(r.survivors)} | {r.score:.1f} % |"
         )
     return "\n".join(lines)
@@ -245,13 +269,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", help="module names or sources (substring match)")
     parser.add_argument("--children", type=int, default=2, help="mutmut workers (default 2)")
+    parser.add_argument(
+        "--retest",
+        action="store_true",
+        help="re-test only the last run's survivors, timeouts and untested mutants",
+    )
+    parser.add_argument(
+        "--exclude-tests", metavar="GLOB", help="leave test files matching GLOB out (a baseline)"
+    )
     args = parser.parse_args(argv)
     targets = load_targets()
     if args.only:
         targets = [t for t in targets if any(o in t.module or o in t.source for o in args.only)]
     equivalent = load_equivalent()
     OUT.mkdir(parents=True, exist_ok=True)
-    results = [run_target(t, args.children, equivalent) for t in targets]
+    results = [run_target(t, args, equivalent) for t in targets]
     known = {m for r in results for m in r.status_by_mutant}
     stale = [m for m in equivalent if m.rsplit(".", 1)[0] in {t.module for t in targets}]
     stale = [m for m in stale if m not in known]
