@@ -209,7 +209,7 @@ def verdicts(meta: Path) -> dict[str, str]:
     return {name: STATUS.get(code, "suspicious") for name, code in sorted(codes.items())}
 
 
-def run_target(target: Target, args: argparse.Namespace, equivalent: dict[str, str]) -> Result:
+def run_target(target: Target, args: argparse.Namespace) -> None:
     work = OUT / "work" / target.slug
     meta = work / "mutants" / "src" / (target.module.replace(".", "/") + ".py.meta")
     names: list[str] = []
@@ -227,6 +227,14 @@ def run_target(target: Target, args: argparse.Namespace, equivalent: dict[str, s
     if run.returncode != 0 or not meta.exists():
         tail = "\n".join((run.stdout + run.stderr).splitlines()[-30:])
         raise RuntimeError(f"mutmut failed on {target.module} (exit {run.returncode}):\n{tail}")
+
+
+def collect(target: Target, equivalent: dict[str, str]) -> Result | None:
+    """The verdicts of the module's last run (None if it never ran), with the diffs to show."""
+    work = OUT / "work" / target.slug
+    meta = work / "mutants" / "src" / (target.module.replace(".", "/") + ".py.meta")
+    if not meta.exists():
+        return None
     status = verdicts(meta)
     result = Result(target, status, {m: why for m, why in equivalent.items() if m in status})
     for name in result.survivors + sorted(result.equivalent):
@@ -279,14 +287,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     targets = load_targets()
+    chosen = targets
     if args.only:
-        targets = [t for t in targets if any(o in t.module or o in t.source for o in args.only)]
-    equivalent = load_equivalent()
+        chosen = [t for t in targets if any(o in t.module or o in t.source for o in args.only)]
     OUT.mkdir(parents=True, exist_ok=True)
-    results = [run_target(t, args, equivalent) for t in targets]
+    for target in chosen:
+        run_target(target, args)
+    # the report covers every module that has run, so `--only` runs add up to the whole table
+    equivalent = load_equivalent()
+    results = [r for r in (collect(t, equivalent) for t in targets) if r is not None]
     known = {m for r in results for m in r.status_by_mutant}
-    stale = [m for m in equivalent if m.rsplit(".", 1)[0] in {t.module for t in targets}]
-    stale = [m for m in stale if m not in known]
+    ran = {r.target.module for r in results}
+    stale = [m for m in equivalent if m.rsplit(".", 1)[0] in ran and m not in known]
     (OUT / "report.md").write_text(report(results))
     (OUT / "report.json").write_text(
         json.dumps(
@@ -305,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(table(results))
     for r in results:
+        if r.target not in chosen:
+            continue
         for name in r.survivors:
             print(f"\n# survived ({r.status_by_mutant[name]}): {name}\n{r.diffs.get(name, '')}")
     if stale:
