@@ -110,9 +110,10 @@ def test_quotes_use_the_pools_fee() -> None:
     assert pool.quote_exact_input(A, amount) == amount * 9975 * 10**21 // (
         10**21 * 10_000 + amount * 9975
     )
-    assert pool.quote_exact_output(A, amount) == 10**21 * amount * 10_000 // (
-        (10**21 - amount) * 9975
-    ) + 1
+    assert (
+        pool.quote_exact_output(A, amount)
+        == 10**21 * amount * 10_000 // ((10**21 - amount) * 9975) + 1
+    )
 
 
 @pytest.mark.parametrize("method", ["quote_exact_input", "quote_exact_output"])
