@@ -238,6 +238,8 @@ def collect(target: Target, equivalent: dict[str, str]) -> Result | None:
     status = verdicts(meta)
     result = Result(target, status, {m: why for m, why in equivalent.items() if m in status})
     for name in result.survivors + sorted(result.equivalent):
+        if status[name] == "not checked":
+            continue  # a run still going (or stopped): no verdict to explain yet
         shown = mutmut(work, "show", name).stdout.strip().splitlines()
         result.diffs[name] = "\n".join(line for line in shown if not line.startswith("# "))
     return result
