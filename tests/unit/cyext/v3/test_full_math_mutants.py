@@ -46,6 +46,10 @@ PARAMS: list[tuple[str, Callable[[Any, Any], Any], str, int]] = [
         5,
     ),
     ("swap_math", lambda m, v: m.compute_swap_step(2**96, 2**97, 10**18, v, 3000), "int256", 5),
+    ("swap_math", lambda m, v: m.compute_swap_step(v, 2**97, 10**18, 5, 3000), "uint160", 2**96),
+    ("swap_math", lambda m, v: m.compute_swap_step(2**96, v, 10**18, 5, 3000), "uint160", 2**96),
+    ("swap_math", lambda m, v: m.compute_swap_step(2**96, 2**97, v, 5, 3000), "uint128", 5),
+    ("swap_math", lambda m, v: m.compute_swap_step(2**96, 2**97, 10**18, 5, v), "uint24", 3000),
 ]
 
 
