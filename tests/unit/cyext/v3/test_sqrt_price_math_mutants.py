@@ -22,9 +22,11 @@ from hypothesis import strategies as st
 
 from arbstream.cyext.errors import PricingError
 from arbstream.cyext.v3.errors import (
+    FullMathOverflow,
     InsufficientReserves,
     LiquidityZero,
     SafeCastOverflow,
+    SafeMathOverflow,
     SqrtPriceZero,
 )
 
@@ -32,6 +34,7 @@ from .impls import impls
 
 Q96 = 2**96
 U160 = 2**160 - 1
+U256 = 2**256 - 1
 IMPLS = impls("sqrt_price_math")
 
 prices = st.one_of(
@@ -97,12 +100,20 @@ def test_amount0_delta_needs_a_nonzero_price(m: Any) -> None:
 
 
 def next_from_token1(price: int, liquidity: int, amount: int, add: bool) -> Any:
-    """Token1 in (add) / out: the price moves by amount / L, rounded to move less / more."""
-    step = Fraction(amount * Q96, liquidity)
+    """Token1 in (add) / out: the price moves by amount / L, rounded to move less / more.
+
+    The step is a FullMath.mulDiv(RoundingUp) when the amount is past uint160 (reverting when
+    the step does not fit uint256); the sum is LowGasSafeMath.add, then SafeCast.toUint160.
+    """
+    step = (
+        floor(Fraction(amount * Q96, liquidity)) if add else ceil(Fraction(amount * Q96, liquidity))
+    )
+    if step > U256:
+        return FullMathOverflow
     if add:
-        nxt = price + floor(step)
-        return nxt if nxt <= U160 else SafeCastOverflow
-    nxt = price - ceil(step)
+        nxt = price + step
+        return SafeMathOverflow if nxt > U256 else nxt if nxt <= U160 else SafeCastOverflow
+    nxt = price - step
     return nxt if nxt > 0 else InsufficientReserves
 
 
