@@ -237,11 +237,16 @@ def collect(target: Target, equivalent: dict[str, str]) -> Result | None:
         return None
     status = verdicts(meta)
     result = Result(target, status, {m: why for m, why in equivalent.items() if m in status})
+    cache = work / "diffs.json"  # a mutant's diff is fixed for the life of its work tree
+    diffs: dict[str, str] = json.loads(cache.read_text()) if cache.exists() else {}
     for name in result.survivors + sorted(result.equivalent):
         if status[name] == "not checked":
             continue  # a run still going (or stopped): no verdict to explain yet
-        shown = mutmut(work, "show", name).stdout.strip().splitlines()
-        result.diffs[name] = "\n".join(line for line in shown if not line.startswith("# "))
+        if name not in diffs:
+            shown = mutmut(work, "show", name).stdout.strip().splitlines()
+            diffs[name] = "\n".join(line for line in shown if not line.startswith("# "))
+        result.diffs[name] = diffs[name]
+    cache.write_text(json.dumps(diffs))
     return result
 
 
