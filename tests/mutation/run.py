@@ -115,11 +115,12 @@ def load_targets() -> list[Target]:
     return [Target(m["source"], tuple(m["tests"])) for m in data["module"]]
 
 
-def load_equivalent() -> dict[str, str]:
-    """tests/mutation/equivalent.md: lines ``- `mutant name`: why it cannot change behaviour``."""
+def load_equivalent(name: str = "equivalent.md") -> dict[str, str]:
+    """tests/mutation/equivalent.md: lines ``- `mutant name`: why it cannot change behaviour``
+    (survivors.md, the same format: known survivors and what would decide them)."""
     pattern = re.compile(r"^- `([^`]+)`:?\s*(.*)$")
     found = {}
-    for line in (HERE / "equivalent.md").read_text().splitlines():
+    for line in (HERE / name).read_text().splitlines():
         match = pattern.match(line.strip())
         if match:
             found[match.group(1)] = match.group(2).strip()
@@ -263,7 +264,7 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def report(results: list[Result]) -> str:
+def report(results: list[Result], notes: dict[str, str]) -> str:
     parts = [
         "# Mutation report (`make mutate`)\n",
         "score = killed / (mutants - equivalent); killed includes timeouts and crashes.\n",
@@ -272,7 +273,8 @@ def report(results: list[Result]) -> str:
     for r in results:
         parts.append(f"\n## {r.target.module}\n")
         for name in r.survivors:
-            parts.append(f"### survived ({r.status_by_mutant[name]}): `{name}`\n")
+            note = f": {notes[name]}" if name in notes else ""
+            parts.append(f"### survived ({r.status_by_mutant[name]}): `{name}`{note}\n")
             parts.append(f"```diff\n{r.diffs.get(name, '')}\n```\n")
         for name, why in sorted(r.equivalent.items()):
             parts.append(f"### equivalent: `{name}`: {why}\n")
@@ -306,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     known = {m for r in results for m in r.status_by_mutant}
     ran = {r.target.module for r in results}
     stale = [m for m in equivalent if m.rsplit(".", 1)[0] in ran and m not in known]
-    (OUT / "report.md").write_text(report(results))
+    notes = load_equivalent("survivors.md")
+    (OUT / "report.md").write_text(report(results, notes))
     (OUT / "report.json").write_text(
         json.dumps(
             {
@@ -327,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         if r.target not in chosen:
             continue
         for name in r.survivors:
-            print(f"\n# survived ({r.status_by_mutant[name]}): {name}\n{r.diffs.get(name, '')}")
+            note = f"\n# known: {notes[name]}" if name in notes else ""
+            print(
+                f"\n# survived ({r.status_by_mutant[name]}): {name}{note}\n{r.diffs.get(name, '')}"
+            )
     if stale:
         print(f"\nequivalent.md names mutants that no longer exist: {', '.join(stale)}")
     print(f"\nreport: {OUT / 'report.md'}")
