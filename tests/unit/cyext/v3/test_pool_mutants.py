@@ -17,16 +17,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arbstream.cyext.errors import PricingInputError
-from arbstream.cyext.v3.errors import SafeCastOverflow, TickDataError
-from arbstream.cyext.v3.pool import V3PoolState, V3SwapResult
+from arbstream.cyext.v3.errors import LiquidityOverflow, SafeCastOverflow, TickDataError
+from arbstream.cyext.v3.pool import V3PoolState, V3SwapResult, max_liquidity_per_tick
 from arbstream.cyext.v3.tick_math_py import (
     MAX_SQRT_RATIO,
+    MAX_TICK,
     MIN_SQRT_RATIO,
+    MIN_TICK,
     get_sqrt_ratio_at_tick,
 )
 
 Q96 = 2**96
 SPACING = 10
+INT128_MIN, INT128_MAX = -(2**127), 2**127 - 1
 
 
 def ledger(
@@ -125,6 +128,7 @@ SNAPSHOT = {
         "60": ["25", "-25", "1"],
         "-60": {"liquidity_gross": 25, "liquidity_net": "25"},
         "120": [0, 0, 1],  # gross 0: not initialized
+        "180": [7, 0, 1],  # net 0 but gross 7: initialized (both sides of positions end here)
     },
 }
 
@@ -145,8 +149,8 @@ def test_snapshot_loads_every_form() -> None:
         0,
         25,
     )
-    assert pool.tick_map == {-60: (25, 25), 60: (25, -25)}
-    assert pool.ticks == (-60, 60)
+    assert pool.tick_map == {-60: (25, 25), 60: (25, -25), 180: (7, 0)}
+    assert pool.ticks == (-60, 60, 180)
     flat = {k: v for k, v in SNAPSHOT.items() if k != "scalars"} | SNAPSHOT["scalars"]
     flat = {k: v for k, v in flat.items() if k != "pool"} | {"address": "0xflat"}
     flat |= {"block_number": 9, "log_index": 4}
@@ -201,8 +205,12 @@ def test_events_stamp_their_version() -> None:
         3,
         2,
     )
-    assert pool.apply_initialize(Q96, 0, block=4).log_index == 2
-    assert pool.apply_initialize(Q96, 0, log_index=0).block == 3
+    moved = pool.apply_initialize(Q96, 0, block=4)
+    assert (moved.block, moved.log_index) == (4, 2)
+    moved = pool.apply_initialize(Q96, 0, log_index=0)
+    assert (moved.block, moved.log_index) == (3, 0)
+    moved = pool.apply_initialize(Q96, 0, block=8, log_index=1)
+    assert (moved.block, moved.log_index) == (8, 1)
     swapped = pool.apply_swap_event(3 * Q96, 9, 10986, block=5, log_index=0)
     assert (swapped.sqrt_price_x96, swapped.liquidity, swapped.tick) == (3 * Q96, 9, 10986)
     assert (swapped.block, swapped.log_index) == (5, 0)
@@ -279,3 +287,86 @@ def test_full_output_required_only_when_asked() -> None:
         pool.quote_exact_output("0xA", want, limit, require_full_output=True)
     exact = pool.quote_exact_output("0xA", 10**18, limit, require_full_output=True)
     assert exact == pool.swap(True, -(10**18), limit).amount0
+
+
+def test_one_unit_moved_is_a_quote() -> None:
+    """QuoterV1's callback only requires that something moved (amount0Delta > 0 ||
+    amount1Delta > 0): one unit in for nothing out is a quote of 0, one unit paid for one
+    unit out a quote of 1."""
+    pool = one_range_pool()
+    assert pool.quote_exact_input("0xA", 1) == 0
+    assert pool.quote_exact_input("0xB", 1) == 0
+    # token0 worth 10**6 token1: one unit of token0 pays for one unit of token1, and back
+    dear = V3PoolState("0xp", "0xA", "0xB", 0, 60, 1000 * Q96, 138162, 0)
+    dear = dear.apply_mint(137400, 138600, 10**22)
+    assert dear.quote_exact_output("0xA", 1) == 1
+    cheap = V3PoolState("0xp", "0xA", "0xB", 0, 60, Q96 // 1000, -138163, 0)
+    cheap = cheap.apply_mint(-138600, -137400, 10**22)
+    assert cheap.quote_exact_output("0xB", 1) == 1
+
+
+def test_full_output_in_both_directions() -> None:
+    pool = one_range_pool()
+    for token in ("0xA", "0xB"):
+        paid = pool.quote_exact_output(token, 10**18, require_full_output=True)
+        assert paid == pool.quote_exact_output(token, 10**18) > 10**18
+
+
+def test_position_edges_of_the_tick_range_and_uint128() -> None:
+    pool = V3PoolState("0xp", "0xA", "0xB", 500, 1, Q96, 0, 0)
+    assert pool.apply_mint(MIN_TICK, 0, 1).tick_map == {MIN_TICK: (1, 1), 0: (1, -1)}
+    assert pool.apply_mint(0, MAX_TICK, 1).tick_map == {0: (1, 1), MAX_TICK: (1, -1)}
+    for method in ("apply_mint", "apply_burn"):
+        # a uint128, so no input error - but past int128: SafeCast.toInt128 reverts
+        with pytest.raises(SafeCastOverflow):
+            getattr(pool, method)(0, 1, 2**128 - 1)
+    with pytest.raises(TickDataError, match="tick 30 is not a multiple of 60"):
+        one_range_pool().apply_mint(30, 600, 1)
+
+
+def test_gross_up_to_max_liquidity_per_tick() -> None:
+    pool = V3PoolState("0xp", "0xA", "0xB", 3000, 60, Q96, 0, 0)
+    cap = max_liquidity_per_tick(60)
+    assert pool.apply_mint(-60, 60, cap).liquidity_gross_at(60) == cap
+    with pytest.raises(LiquidityOverflow):
+        pool.apply_mint(-60, 60, cap).apply_mint(0, 60, 1)
+    # an int128 amount past the cap is 'LO', not a SafeCast revert
+    with pytest.raises(LiquidityOverflow):
+        pool.apply_mint(-60, 60, 2**127 - 1)
+
+
+def test_liquidity_net_must_stay_an_int128() -> None:
+    """Tick.update: ``liquidityNet = int256(liquidityNet).add/sub(delta).toInt128()`` (states
+    whose nets sit at the int128 edges, as only a snapshot can hand in)."""
+    top = V3PoolState(
+        "0xp",
+        "0xA",
+        "0xB",
+        3000,
+        60,
+        Q96,
+        0,
+        0,
+        ticks=(-60,),
+        liquidity_net=(INT128_MAX - 1,),
+        liquidity_gross=(1,),
+    )
+    assert top.apply_mint(-60, 60, 1).liquidity_net_at(-60) == INT128_MAX
+    with pytest.raises(SafeCastOverflow):
+        top.apply_mint(-60, 60, 2)
+    bottom = V3PoolState(
+        "0xp",
+        "0xA",
+        "0xB",
+        3000,
+        60,
+        Q96,
+        0,
+        0,
+        ticks=(60,),
+        liquidity_net=(INT128_MIN + 1,),
+        liquidity_gross=(1,),
+    )
+    assert bottom.apply_mint(-60, 60, 1).liquidity_net_at(60) == INT128_MIN
+    with pytest.raises(SafeCastOverflow):
+        bottom.apply_mint(-60, 60, 2)
