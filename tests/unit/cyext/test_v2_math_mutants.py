@@ -124,6 +124,16 @@ def test_packed_default_fee_is_uniswaps(impl: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("impl", IMPLS)
+def test_default_fee_of_single_quotes_is_uniswaps(impl: ModuleType) -> None:
+    r_in, r_out, amount = 10**21, 3 * 10**21, 10**19
+    assert impl.get_amount_out(amount, r_in, r_out) == sol_get_amount_out(amount, r_in, r_out, 30)
+    # getAmountIn: numerator = reserveIn * amountOut * 1000, denominator = (reserveOut -
+    # amountOut) * 997, plus one
+    want = r_in * amount * 1000 // ((r_out - amount) * 997) + 1
+    assert impl.get_amount_in(amount, r_in, r_out) == want
+
+
+@pytest.mark.parametrize("impl", IMPLS)
 def test_packed_accepts_any_contiguous_buffer(impl: ModuleType) -> None:
     rows = [(10**18, 10**21, 10**22), (5, 7, 11), (0, 1, 1)]
     want = expected_packed(rows, 30)
@@ -148,6 +158,10 @@ def test_packed_column_errors_name_the_column(impl: ModuleType) -> None:
         ):
             if i == 0 and words == "values":
                 continue  # amounts sets the length the others are held to
+            if words == "values":
+                words = "1 values, but amounts has 2"
+            if words == "buffer":
+                words = "expected a buffer of little-endian uint256, got int"
             cols = list(good)
             cols[i] = bad
             with pytest.raises(error) as info:
