@@ -164,19 +164,23 @@ def test_snapshot_loads_every_form() -> None:
     assert (empty.address, empty.block, empty.log_index, empty.ticks) == ("", 0, -1, ())
 
 
+LENGTHS = "^ticks, liquidity_net and liquidity_gross differ in length$"
+GROSS = "^initialized ticks need liquidity_gross > 0$"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
         ({"tick_spacing": 0}, "tick_spacing must be positive"),
         ({"tick_spacing": -60}, "tick_spacing must be positive"),
-        ({"ticks": (-60, 60), "liquidity_net": (1,)}, "differ in length"),
-        ({"ticks": (-60,), "liquidity_net": (1,), "liquidity_gross": (1, 1)}, "differ in length"),
-        ({"ticks": (60, 60), "liquidity_net": (1, -1)}, "strictly increasing"),
+        ({"ticks": (-60, 60), "liquidity_net": (1,)}, LENGTHS),
+        ({"ticks": (-60,), "liquidity_net": (1,), "liquidity_gross": (1, 1)}, LENGTHS),
+        ({"ticks": (60, 60), "liquidity_net": (1, -1)}, "^ticks must be strictly increasing$"),
         ({"ticks": (-60, 30), "liquidity_net": (1, -1)}, "multiples of 60"),
         ({"ticks": (-887280, 60), "liquidity_net": (1, -1)}, "within range"),
         ({"ticks": (-60, 887280), "liquidity_net": (1, -1)}, "within range"),
-        ({"ticks": (-60, 60), "liquidity_net": (1, -1), "liquidity_gross": (1, 0)}, "gross > 0"),
-        ({"ticks": (-60, 60), "liquidity_net": (0, 0)}, "gross > 0"),
+        ({"ticks": (-60, 60), "liquidity_net": (1, -1), "liquidity_gross": (1, 0)}, GROSS),
+        ({"ticks": (-60, 60), "liquidity_net": (0, 0)}, GROSS),
     ],
 )
 def test_state_validation_names_the_problem(kwargs: dict[str, object], words: str) -> None:
