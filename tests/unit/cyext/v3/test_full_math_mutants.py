@@ -50,7 +50,28 @@ PARAMS: list[tuple[str, Callable[[Any, Any], Any], str, int]] = [
     ("swap_math", lambda m, v: m.compute_swap_step(2**96, v, 10**18, 5, 3000), "uint160", 2**96),
     ("swap_math", lambda m, v: m.compute_swap_step(2**96, 2**97, v, 5, 3000), "uint128", 5),
     ("swap_math", lambda m, v: m.compute_swap_step(2**96, 2**97, 10**18, 5, v), "uint24", 3000),
+    ("sqrt_price_math", lambda m, v: m.get_amount0_delta_signed(2**96, 2**97, v), "int128", 5),
 ]
+# every uint160 price / uint128 liquidity parameter of SqrtPriceMath
+_Q = 2**96
+_SPM: list[tuple[Callable[[Any, Any, Any], Any], bool]] = [
+    (lambda m, p, liq: m.get_next_sqrt_price_from_amount0_rounding_up(p, liq, 5, True), True),
+    (lambda m, p, liq: m.get_next_sqrt_price_from_amount1_rounding_down(p, liq, 5, True), True),
+    (lambda m, p, liq: m.get_next_sqrt_price_from_input(p, liq, 5, False), True),
+    (lambda m, p, liq: m.get_next_sqrt_price_from_output(p, liq, 5, True), True),
+    (lambda m, p, liq: m.get_amount0_delta(p, 2 * _Q, liq, True), True),
+    (lambda m, p, liq: m.get_amount0_delta(2 * _Q, p, liq, False), False),
+    (lambda m, p, liq: m.get_amount1_delta(p, 2 * _Q, liq, True), True),
+    (lambda m, p, liq: m.get_amount1_delta(2 * _Q, p, liq, False), False),
+    (lambda m, p, liq: m.get_amount0_delta_signed(p, 2 * _Q, 1), False),
+    (lambda m, p, liq: m.get_amount0_delta_signed(2 * _Q, p, 1), False),
+    (lambda m, p, liq: m.get_amount1_delta_signed(p, 2 * _Q, 1), False),
+    (lambda m, p, liq: m.get_amount1_delta_signed(2 * _Q, p, 1), False),
+]
+for _call, _has_liquidity in _SPM:
+    PARAMS.append(("sqrt_price_math", lambda m, v, c=_call: c(m, v, 10**18), "uint160", _Q))
+    if _has_liquidity:
+        PARAMS.append(("sqrt_price_math", lambda m, v, c=_call: c(m, _Q, v), "uint128", 10**18))
 
 
 def edges(solidity_type: str) -> tuple[list[int], list[int]]:

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from arbstream.cyext.errors import PricingError
 from arbstream.cyext.v3.errors import (
+    DivisionByZero,
+    FullMathDivByZero,
     FullMathOverflow,
     InsufficientReserves,
     LiquidityZero,
@@ -213,3 +215,22 @@ def test_token0_input_past_uint256_takes_the_contracts_fallback(m: Any) -> None:
         exact = Fraction(lq * price, lq + amount * price)
         assert ceil(exact) <= got <= ceil(Fraction(lq, lq // price + amount))
         assert got <= price
+
+
+@pytest.mark.parametrize("m", IMPLS)
+def test_token1_helper_at_the_uint160_branch_edge(m: Any) -> None:
+    """The token1 step switches from ``(amount << 96) / L`` to FullMath past uint160: with no
+    liquidity the first is Solidity's division by zero (add) or UnsafeMath's x / 0 == 0
+    (remove), the second FullMath's require (``denominator > 0``)."""
+    fn = m.get_next_sqrt_price_from_amount1_rounding_down
+    with pytest.raises(DivisionByZero):
+        fn(Q96, 0, U160, True)
+    with pytest.raises(FullMathDivByZero):
+        fn(Q96, 0, U160 + 1, True)
+    assert fn(Q96, 0, U160, False) == Q96
+    assert fn(Q96, 0, 5, False) == Q96
+    with pytest.raises(FullMathDivByZero):
+        fn(Q96, 0, U160 + 1, False)
+    # price + step == uint256.max exactly: LowGasSafeMath passes, SafeCast.toUint160 reverts
+    with pytest.raises(SafeCastOverflow):
+        fn(U160, 1, 2**160 - 2**64, True)
