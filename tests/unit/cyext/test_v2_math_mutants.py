@@ -19,12 +19,14 @@ from hypothesis import strategies as st
 from arbstream.cyext import _v2_math as kernel
 from arbstream.cyext import v2_math_py as twin
 from arbstream.cyext.errors import (
+    ADD_OVERFLOW,
     STATUS_ADD_OVERFLOW,
     STATUS_INSUFFICIENT_INPUT_AMOUNT,
     STATUS_INSUFFICIENT_LIQUIDITY,
     STATUS_MUL_OVERFLOW,
     STATUS_OK,
     FeeError,
+    MathOverflow,
     UintRangeError,
 )
 
@@ -247,3 +249,50 @@ def test_dependent_quotes_reject_each_bad_argument(
         assert message.startswith(names[position] + ":"), message
     else:
         assert (names[position] == "n") == message.startswith("n must"), message
+
+
+# ------------------------------------------------------------ SafeMath at exactly uint256.max
+@pytest.mark.parametrize("impl", IMPLS)
+def test_intermediates_of_exactly_uint256_max_do_not_overflow(impl: ModuleType) -> None:
+    # reserveIn * 1000 + amountIn * 997 == uint256.max: the add holds (z >= x), output 0
+    amount = 355
+    reserve_in = (U256 - amount * 997) // 1000
+    assert reserve_in * 1000 + amount * 997 == U256
+    assert (
+        impl.get_amount_out(amount, reserve_in, 1)
+        == sol_get_amount_out(amount, reserve_in, 1, 30)
+        == 0
+    )
+    # amountIn * 85 == uint256.max (a 99.15 % fee: 85/10000 of the input counts): the mul
+    # holds, and the revert is the add after it
+    with pytest.raises(MathOverflow) as info:
+        impl.get_amount_out(U256 // 85, 1, 1, 9915)
+    assert (U256 // 85) * 85 == U256 and info.value.reason == ADD_OVERFLOW
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_argument_errors_say_what_and_where(impl: ModuleType) -> None:
+    with pytest.raises(TypeError, match=r"^expected int, got float$"):
+        impl.get_amount_out(1.0, 1, 1)
+    with pytest.raises(TypeError, match=r"^fee_bps: expected int, got float$"):
+        impl.get_amount_out(1, 1, 1, 30.0)
+    with pytest.raises(UintRangeError) as info:
+        impl.get_amount_out(-1, 1, 1)
+    assert (info.value.value, info.value.bits) == (-1, 256)
+    with pytest.raises(UintRangeError) as info:
+        impl.optimal_two_pool(2**112, 1, 30, 1, 1, 30)
+    assert (info.value.value, info.value.bits) == (2**112, 112)
+    with pytest.raises(FeeError) as fee:
+        impl.get_amount_out(1, 1, 1, 10_000)
+    assert fee.value.fee_bps == 10_000
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_dependent_quotes_bounds_are_exact(impl: ModuleType) -> None:
+    x = 0
+    for _ in range(200):  # n far below 2**62 is fine
+        x = sol_get_amount_out(x + 10**3, 10**6, 10**6, 30)
+    assert impl._dependent_quotes(10**3, 10**6, 10**6, 30, 200) == x > 0
+    message = r"^amount_in and the reserves must be in \[1, 2\*\*111\)$"
+    with pytest.raises(ValueError, match=message):
+        impl._dependent_quotes(0, 10, 10, 30, 1)
