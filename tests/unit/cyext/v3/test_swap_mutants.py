@@ -219,3 +219,27 @@ def test_validated_tick_tuples_are_still_checked_after_the_cache_turns_over() ->
     for _ in range(2):
         with pytest.raises(TickDataError):
             swap_py.swap(*pool_args(ticks=bad_list, liquidity_nets=[1, -1]).values())
+
+
+def test_tick_on_the_last_bit_of_a_word_and_below_min_tick() -> None:
+    # compressed 255 is the word's last bit: initialized, and found from the word's start
+    assert swap_py.next_initialized_tick_within_one_word([255], 0, 1, False) == (255, True)
+    with pytest.raises(TickDataError):  # MIN_TICK - 1 is no tick, even at spacing 1
+        swap_py.swap(
+            *pool_args(tick_spacing=1, ticks=(-887273, 0), liquidity_nets=(1, -1)).values()
+        )
+
+
+@pytest.mark.parametrize("m", impls("swap"))
+def test_a_swap_ending_on_a_crossed_tick_sits_just_below_it(m: Any) -> None:
+    """UniswapV3Pool.swap: ``state.tick = zeroForOne ? step.tickNext - 1 : step.tickNext`` when
+    the step ends on an initialized tick it crossed."""
+    from arbstream.cyext.v3.tick_math_py import get_sqrt_ratio_at_tick
+
+    args = pool_args(ticks=(-60, 60), liquidity_nets=(10**18, -(10**18)), amount_specified=10**30)
+    args["sqrt_price_limit_x96"] = get_sqrt_ratio_at_tick(-60)
+    *_, price, tick, liquidity, crossed = m.swap(*args.values())
+    assert (price, tick, liquidity, crossed) == (get_sqrt_ratio_at_tick(-60), -61, 0, 1)
+    args |= {"zero_for_one": False, "sqrt_price_limit_x96": get_sqrt_ratio_at_tick(60)}
+    *_, price, tick, liquidity, crossed = m.swap(*args.values())
+    assert (price, tick, liquidity, crossed) == (get_sqrt_ratio_at_tick(60), 60, 0, 1)
