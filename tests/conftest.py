@@ -33,6 +33,9 @@ _counter = itertools.count()
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
+# `make mutate`: every mutant re-runs the property tests, so fewer, fixed examples (a test's own
+# larger max_examples is capped to this by tests/mutation/hypothesis_cap.py in those runs)
+settings.register_profile("mutate", derandomize=True, max_examples=10, deadline=None)
 settings.load_profile(os.environ.get("ARBSTREAM_HYPOTHESIS_PROFILE", "dev"))
 
 
