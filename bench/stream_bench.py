@@ -60,47 +60,34 @@ class Market:
     def __init__(self, pairs: int, seed: int) -> None:
         self.rng = random.Random(seed)
         tokens = [WETH] + [f"0x{i:040x}" for i in range(1, pairs + 1)]
-        self.pools: list[list[Any]] = []
-        self.prices: list[list[float]] = []
+        #: per pool: (the Sync's fixed fields, [depth], the pair's shared [price])
+        self.pools: list[tuple[dict[str, Any], list[float], list[float]]] = []
         for chain in (1, 56):
             for i in range(pairs):
                 t0, t1 = sorted((tokens[0] if i % 5 == 0 else tokens[i], tokens[i + 1]))
                 price = [0.5 + self.rng.random() * 2]
-                self.prices.append(price)
                 for k, fee in enumerate((30, 25)):
                     pool = f"0x{chain:04x}{i:030x}{k:06x}"
-                    depth = 10**21 * (1 + self.rng.random())
-                    self.pools.append([chain, pool, f"dex{k}", t0, t1, fee, depth, price])
+                    fixed = {"kind": "Sync", "chain_id": chain, "dex": f"dex{k}", "pool": pool}
+                    fixed |= {"token0": t0, "token1": t1, "fee_bps": fee, "ingest_ts_ms": 0}
+                    self.pools.append((fixed, [10**21 * (1 + self.rng.random())], price))
         self.block = 1_000_000
         self.log_index = 0
 
     def steps(self, n: int, per_block: int) -> Iterator[PoolEvent]:
         for _ in range(n):
-            p = self.rng.choice(self.pools)
-            price = p[7]
+            fixed, depth, price = self.rng.choice(self.pools)
             price[0] *= 1 + self.rng.gauss(0, 0.001)
-            depth = p[6] * (1 + self.rng.gauss(0, 0.0005))
-            p[6] = depth
+            depth[0] *= 1 + self.rng.gauss(0, 0.0005)
             mine = price[0] * (1 + self.rng.gauss(0, 0.002))
             self.log_index += 1
             if self.log_index >= per_block:
                 self.block, self.log_index = self.block + 1, 0
-            yield PoolEvent(
-                kind="Sync",
-                chain_id=p[0],
-                dex=p[2],
-                pool=p[1],
-                token0=p[3],
-                token1=p[4],
-                fee_bps=p[5],
-                block_number=self.block,
-                block_hash=f"0x{self.block:064x}",
-                tx_hash=f"0x{self.block:032x}{self.log_index:032x}",
-                log_index=self.log_index,
-                reserve0=int(depth),
-                reserve1=int(depth * mine),
-                ingest_ts_ms=0,
-            )
+            b, i = self.block, self.log_index
+            where: dict[str, Any] = {"block_number": b, "block_hash": f"0x{b:064x}", "log_index": i}
+            where["tx_hash"] = f"0x{b:032x}{i:032x}"
+            reserves: dict[str, Any] = {"reserve0": int(depth[0]), "reserve1": int(depth[0] * mine)}
+            yield PoolEvent(**fixed, **where, **reserves)
 
 
 def bench_settings(bootstrap: str, data_dir: Path, tag: str, partitions: int) -> Settings:

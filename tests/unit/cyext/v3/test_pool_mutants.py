@@ -11,6 +11,7 @@ format as degenbot writes it, and the event semantics (an event's state carries 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -339,18 +340,15 @@ def test_gross_up_to_max_liquidity_per_tick() -> None:
         pool.apply_mint(-60, 60, 2**127 - 1)
 
 
+def _edge_pool(**ticks: Any) -> V3PoolState:
+    """A 0.3 % pool at price 1 with no liquidity in range and the given tick data."""
+    return V3PoolState("0xp", "0xA", "0xB", 3000, 60, Q96, 0, 0, **ticks)
+
+
 def test_liquidity_net_must_stay_an_int128() -> None:
     """Tick.update: ``liquidityNet = int256(liquidityNet).add/sub(delta).toInt128()`` (states
     whose nets sit at the int128 edges, as only a snapshot can hand in)."""
-    top = V3PoolState(
-        "0xp",
-        "0xA",
-        "0xB",
-        3000,
-        60,
-        Q96,
-        0,
-        0,
+    top = _edge_pool(
         ticks=(-60,),
         liquidity_net=(INT128_MAX - 1,),
         liquidity_gross=(1,),
@@ -358,15 +356,7 @@ def test_liquidity_net_must_stay_an_int128() -> None:
     assert top.apply_mint(-60, 60, 1).liquidity_net_at(-60) == INT128_MAX
     with pytest.raises(SafeCastOverflow):
         top.apply_mint(-60, 60, 2)
-    bottom = V3PoolState(
-        "0xp",
-        "0xA",
-        "0xB",
-        3000,
-        60,
-        Q96,
-        0,
-        0,
+    bottom = _edge_pool(
         ticks=(60,),
         liquidity_net=(INT128_MIN + 1,),
         liquidity_gross=(1,),
