@@ -393,14 +393,17 @@ class V3PoolState:
     ) -> V3PoolState:
         """``UniswapV3Pool._modifyPosition`` / ``_updatePosition`` / ``Tick.update`` on the
         liquidity bookkeeping (checkTicks, 'LO', the liquidityNet SafeMath, flips, 'LS'/'LA')."""
+        # mint's int256(amount).toInt128() and burn's -int256(amount).toInt128() are the
+        # arguments of _modifyPosition: they revert before its checkTicks, and a burn of
+        # exactly 2**127 reverts too (the cast comes before the negation)
+        if not -INT128_MAX <= delta <= INT128_MAX:
+            raise SafeCastOverflow()
         if tick_lower >= tick_upper:
             raise TickOrder("TLU")
         if tick_lower < MIN_TICK:
             raise TickOrder("TLM")
         if tick_upper > MAX_TICK:
             raise TickOrder("TUM")
-        if delta > INT128_MAX or delta < INT128_MIN:  # int256(amount).toInt128()
-            raise SafeCastOverflow()
         ticks = list(self.ticks)
         nets = list(self.liquidity_net)
         gross = list(self.liquidity_gross)

@@ -18,7 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arbstream.cyext.errors import PricingInputError
-from arbstream.cyext.v3.errors import LiquidityOverflow, SafeCastOverflow, TickDataError
+from arbstream.cyext.v3.errors import (
+    LiquidityOverflow,
+    SafeCastOverflow,
+    TickDataError,
+    TickOrder,
+)
 from arbstream.cyext.v3.pool import V3PoolState, V3SwapResult, max_liquidity_per_tick
 from arbstream.cyext.v3.tick_math_py import (
     MAX_SQRT_RATIO,
@@ -364,3 +369,17 @@ def test_liquidity_net_must_stay_an_int128() -> None:
     assert bottom.apply_mint(-60, 60, 1).liquidity_net_at(60) == INT128_MIN
     with pytest.raises(SafeCastOverflow):
         bottom.apply_mint(-60, 60, 2)
+
+
+def test_amounts_cast_to_int128_before_the_tick_checks() -> None:
+    """UniswapV3Pool.mint/burn pass ``int256(amount).toInt128()`` / ``-int256(amount).toInt128()``
+    as _modifyPosition's argument: 2**127 reverts in SafeCast for both (burn casts before it
+    negates, so -2**127 is never reached), and before checkTicks sees inverted ticks."""
+    pool = _edge_pool(ticks=(-60, 60), liquidity_net=(5, -5), liquidity_gross=(5, 5))
+    for apply in (pool.apply_mint, pool.apply_burn):
+        with pytest.raises(SafeCastOverflow):
+            apply(-60, 60, 2**127)
+        with pytest.raises(SafeCastOverflow):
+            apply(60, -60, 2**127)  # inverted ticks: the cast reverts first
+        with pytest.raises(TickOrder):
+            apply(60, -60, 1)
