@@ -148,6 +148,7 @@ def test_limit_refusal_boundaries() -> None:
     assert decision.limit_refusal(2500.0, 1, CFG) == "trade $2,500 above max_trade_usd"
     assert decision.limit_refusal(1.0, 50 * 10**9 + 1, CFG) == "gas price 50.0 gwei above limit"
     assert decision.limit_refusal(1.0, 75 * 10**9, CFG) == "gas price 75.0 gwei above limit"
+    assert decision.limit_refusal(1.0, 10**18, CFG) == "gas price 1000000000.0 gwei above limit"
     # the trade limit is checked first
     assert decision.limit_refusal(5000.0, 10**12, CFG).startswith("trade")
 
