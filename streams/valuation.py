@@ -8,6 +8,8 @@ configured reference USD prices.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from arbstream.config import ChainConfig
 
 
@@ -44,6 +46,7 @@ class Valuation:
         t = self.tokens.get(token)
         if native is None or t is None or not native.usd_price or not t.usd_price:
             return None
-        # reference prices: a float rate, applied once and rounded up
-        rate = native.usd_price / t.usd_price * 10**t.decimals / 10**native.decimals
-        return -(-int(gas_cost_wei * rate * 1_000_000) // 1_000_000)
+        # reference prices: the configured floats taken exactly, the product rounded up
+        rate = Fraction(native.usd_price) / Fraction(t.usd_price)
+        exact = gas_cost_wei * rate * 10**t.decimals / 10**native.decimals
+        return -(-exact.numerator // exact.denominator)
