@@ -160,9 +160,7 @@ def size(cycles: Sequence[Cycle], *, threads: int = 1) -> list[SizedCycle]:
         for i in pair_index:
             first, second = cycles[i].hops
             assert isinstance(first.pool, V2PoolState) and isinstance(second.pool, V2PoolState)
-            r_in1, r_mid1 = first.pool.reserves_from(first.token_in)
-            r_mid2, r_in2 = second.pool.reserves_from(second.token_in)
-            rows.append((r_in1, r_mid1, first.pool.fee_bps, r_mid2, r_in2, second.pool.fee_bps))
+            rows.append(_two_pool_row(first.pool, second.pool, first.token_in))
         for i, (amount_in, mid, out, _) in zip(
             pair_index, v2_math.optimal_two_pool_batch(rows), strict=True
         ):
@@ -177,27 +175,26 @@ def size(cycles: Sequence[Cycle], *, threads: int = 1) -> list[SizedCycle]:
     return [r for r in results if r is not None]
 
 
+def _two_pool_row(first: V2PoolState, second: V2PoolState, token_in: str) -> tuple[int, ...]:
+    """The ``optimal_two_pool`` row of buying on ``first`` with ``token_in`` and selling the
+    other token back on ``second``."""
+    r_in1, r_mid1 = first.reserves_from(token_in)
+    r_in2, r_mid2 = second.reserves_from(token_in)
+    return (r_in1, r_mid1, first.fee_bps, r_mid2, r_in2, second.fee_bps)
+
+
 def size_two_pool(pairs: Sequence[tuple[V2PoolState, V2PoolState]]) -> list[list[SizedCycle]]:
     """For each pair of V2 pools of one token pair, its profitable directed cycles
     (:func:`two_pool_cycles` order), sized in one batch kernel call for all pairs.
 
     The detector's hot path: the same results as ``size(two_pool_cycles(a, b))`` restricted
     to profitable cycles, without building a cycle object for the unprofitable ones."""
-    rows = []
-    for a, b in pairs:
-        for first, second in ((a, b), (b, a)):
-            for token0_in in (True, False):
-                r_in1, r_mid1 = (
-                    (first.reserve0, first.reserve1)
-                    if token0_in
-                    else (first.reserve1, first.reserve0)
-                )
-                r_in2, r_mid2 = (
-                    (second.reserve0, second.reserve1)
-                    if token0_in
-                    else (second.reserve1, second.reserve0)
-                )
-                rows.append((r_in1, r_mid1, first.fee_bps, r_mid2, r_in2, second.fee_bps))
+    rows = [
+        _two_pool_row(first, second, token)
+        for a, b in pairs
+        for first, second in ((a, b), (b, a))
+        for token in (a.token0, a.token1)
+    ]
     results = v2_math.optimal_two_pool_batch(rows) if rows else []
     out: list[list[SizedCycle]] = []
     for i, (a, b) in enumerate(pairs):
