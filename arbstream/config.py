@@ -56,6 +56,10 @@ class DexConfig(_Frozen):
     _check_factory = field_validator("factory")(_address)
 
 
+#: the deepest reorg the ingestor undoes (blocks of history it keeps to retract events)
+MAX_REORG_DEPTH = 128
+
+
 class ChainConfig(_Frozen):
     chain_id: int = Field(gt=0)
     name: str
@@ -71,6 +75,9 @@ class ChainConfig(_Frozen):
     #: gas units charged per two-leg flash arbitrage when pricing an opportunity
     arb_gas_estimate: int = Field(default=180_000, gt=0)
     priority_fee_wei: int = Field(default=1_000_000_000, ge=0)
+    #: the deepest reorg expected on this chain, in blocks: the detector keeps each pool's
+    #: Syncs of the last ``reorg_depth`` blocks (and the one before them) to undo retractions
+    reorg_depth: int = Field(default=64, ge=1, le=MAX_REORG_DEPTH)
 
     _check_weth = field_validator("weth")(_address)
 

@@ -33,7 +33,7 @@ from web3.exceptions import Web3Exception
 from websockets.exceptions import WebSocketException
 
 from arbstream import metrics
-from arbstream.config import ChainConfig, DexConfig, TopicsConfig
+from arbstream.config import MAX_REORG_DEPTH, ChainConfig, DexConfig, TopicsConfig
 from arbstream.errors import SchemaError
 from arbstream.framing import frame
 from arbstream.ingest.decode import (
@@ -52,7 +52,7 @@ from arbstream.schemas import BlockHeader, PoolCreated, PoolEvent
 log = logging.getLogger(__name__)
 
 #: blocks of history kept for duplicate detection and reorg retraction
-REORG_WINDOW = 128
+REORG_WINDOW = MAX_REORG_DEPTH
 #: eth_getLogs block range per request during backfill
 BACKFILL_STEP = 2_000
 #: session failures counted as RPC errors (node, socket, timeout), not e.g. broker errors
@@ -250,8 +250,8 @@ class ChainIngestor:
             for partition, key, value in frame(events, self._partitions)
         ]
         await asyncio.gather(*sent)
-        for event in events:
-            metrics.events_out(self.topics.events, event.chain_id)
+        if events:
+            metrics.events_out(self.topics.events, events[0].chain_id, len(events))
 
     # -- reorgs ----------------------------------------------------------------------------
     async def _handle_reorg(self, w3: AsyncWeb3, header: BlockHeader) -> None:

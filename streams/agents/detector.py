@@ -5,7 +5,7 @@
 sits between the ingestor and this agent.
 
 For every Sync of a pool, update that pool's state (the V2 pool model of
-:mod:`arbstream.cyext.v2_pool`, kept in its compact form) in its pair's table entry, size the
+:mod:`arbstream.cyext.v2_pool`) in its pair's state (:mod:`arbstream.streams.pair_state`), size the
 two-pool cross-DEX cycles through it against every other pool of the pair with the strategy
 module (one batch call into the cyext kernel), charge gas at the chain's latest base fee,
 and emit the best cycle whose net profit clears the thresholds.
@@ -19,11 +19,11 @@ from typing import Any
 import faust
 
 from arbstream import metrics
-from arbstream.config import Settings
+from arbstream.config import MAX_REORG_DEPTH, Settings
 from arbstream.cyext.v2_pool import V2PoolState
 from arbstream.errors import SchemaError
 from arbstream.framing import decode_batch, pair_key
-from arbstream.schemas import Opportunity, PoolEvent
+from arbstream.schemas import Opportunity
 from arbstream.streams import strategy
 from arbstream.streams.agents.dead_letter import send_dead_letter
 from arbstream.streams.tables import Tables
@@ -32,51 +32,18 @@ from arbstream.streams.valuation import Valuation
 
 log = logging.getLogger(__name__)
 
-#: the event fields that make a V2 pool model, in V2PoolState's field order
-_POOL_FROM_EVENT: tuple[str, ...] = ("pool", "token0", "token1", "fee_bps", "reserve0", "reserve1")
-_POOL_FROM_EVENT += ("block_number", "log_index", "chain_id", "dex")
-
-#: Sync history kept per pool so that a retraction can restore the earlier state
-HISTORY = 16
-
-
-def apply_sync(pools: dict[str, Any], event: PoolEvent | Any) -> dict[str, Any]:
-    """Pair state after one Sync (or its retraction); returns a new mapping.
-
-    Each pool keeps its recent states as ``[block_hash, tx_hash, row]`` entries, ``row`` the
-    pool model's compact form (:meth:`V2PoolState.to_row`), ordered by (block, log index)."""
-    entry = dict(pools.get(event.pool) or {})
-    identity = (event.block_hash, event.tx_hash, event.log_index)
-    # entries of another layout (an older version's changelog) are dropped, not misread
-    history = [
-        h for h in entry.get("history", []) if len(h) == 3 and (h[0], h[1], h[2][8]) != identity
-    ]
-    if not event.removed:
-        state = V2PoolState(*(getattr(event, name) for name in _POOL_FROM_EVENT))
-        history.append([event.block_hash, event.tx_hash, state.to_row()])
-        history.sort(key=lambda h: (h[2][7], h[2][8]))
-        history = history[-HISTORY:]
-    entry["history"] = history
-    return {**pools, event.pool: entry}
-
-
-def pool_states(pools: dict[str, Any]) -> dict[str, V2PoolState]:
-    """The latest state of every pool of a pair (pools with no state left are absent)."""
-    return {
-        address: V2PoolState.from_row(entry["history"][-1][2])
-        for address, entry in pools.items()
-        if entry.get("history")
-    }
-
 
 class Detector:
     """Pair state and pricing of one worker: :meth:`detect` takes one record's events.
 
-    Events are applied per pair in their order; after every Sync the pair's cycles through
-    the synced pool are collected at the state of that moment, and all of a record's cycles
-    are sized in one strategy call, so each event is priced exactly as if it had arrived
-    alone. The pair's table entry is written once per record (its latest states, history
-    included), and so is each native-price entry."""
+    Events are applied per pair in their order to the pair's
+    :class:`~arbstream.streams.pair_state.PairState` (in place, in memory); after every
+    Sync the pair's cycles through the synced pool are collected at the state of that
+    moment, and all of a record's cycles are sized in one strategy call, so each event is
+    priced exactly as if it had arrived alone. A changed pair is staged in the table and
+    written (history included) once per commit of the worker, however many records changed
+    it (:class:`~arbstream.streams.tables.DeferredTable`); each native-price entry is
+    written once per record."""
 
     def __init__(self, settings: Settings, tables: Tables) -> None:
         self.tables = tables
@@ -84,33 +51,49 @@ class Detector:
         self.valuations = {c.chain_id: Valuation(c) for c in settings.chains}
         self.weth = {c.chain_id: c.weth for c in settings.chains}
         self.cfg = settings.detector
+        self.reorg_depth = {c.chain_id: c.reorg_depth for c in settings.chains}
+        #: per chain, the newest block seen in an event (Syncs older than its reorg depth
+        #: are final: see :mod:`arbstream.streams.pair_state`)
+        self.heads: dict[int, int] = {}
 
-    def detect(self, rows: list[Any]) -> list[Opportunity]:
-        by_pair: dict[str, list[Any]] = {}
+    def detect(self, rows: list[Any], partition: int | None = None) -> list[Opportunity]:
+        """The opportunities of one record's events (rows of :func:`decode_batch`), read
+        from ``partition``: the pairs' changed states are staged in the ``pair_state`` table
+        for that changelog partition (written when the worker commits)."""
+        # each Sync with the newest block seen so far (in record order) minus the reorg depth
+        by_pair: dict[str, list[tuple[Any, int]]] = {}
+        heads = self.heads
         for row in rows:
-            if row.kind == "Sync":
-                by_pair.setdefault(pair_key(row.chain_id, row.token0, row.token1), []).append(row)
+            if row.kind != "Sync":
+                continue
+            chain = row.chain_id
+            head = heads.get(chain, -1)
+            if row.block_number > head:
+                heads[chain] = head = row.block_number
+            final = head - self.reorg_depth.get(chain, MAX_REORG_DEPTH)
+            by_pair.setdefault(pair_key(chain, row.token0, row.token1), []).append((row, final))
         triggers: list[tuple[Any, int, int]] = []  # (row, first pool pair, end)
         pool_pairs: list[tuple[V2PoolState, V2PoolState]] = []
         native: dict[str, dict[str, Any]] = {}
+        table = self.tables.pair_state
         for key, pair_rows in by_pair.items():
-            pools = self.tables.pair_state[key]
-            for row in pair_rows:
-                pools = apply_sync(pools, row)
+            pair = table[key]
+            table.stage(key, pair, partition)
+            for row, final in pair_rows:
+                pair.apply(row, final)
                 if row.removed or row.chain_id not in self.chains:
                     continue
                 self._native_price(row, native)
-                states = pool_states(pools)
-                me = states.get(row.pool)
+                latest = pair.latest
+                me = latest.get(row.pool)
                 if me is None or not me.live:
                     continue
                 start = len(pool_pairs)
-                for address, other in states.items():
+                for address, other in latest.items():
                     if address != row.pool and other.live:
                         pool_pairs.append((me, other))
                 if len(pool_pairs) > start:
                     triggers.append((row, start, len(pool_pairs)))
-            self.tables.pair_state[key] = pools
         for key, entry in native.items():
             self.tables.native_price[key] = entry
         if not pool_pairs:
@@ -168,15 +151,16 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
 
     @app.agent(topics.events, name="detector")
     async def detector(stream: faust.StreamT[bytes]) -> None:
-        async for raw in stream:
+        async for event in stream.events():
+            raw = event.value
             try:
                 rows = decode_batch(raw, source=source)
             except SchemaError as exc:
                 await send_dead_letter(topics.dead_letter, "detector", str(exc), raw)
                 continue
-            for row in rows:
-                metrics.events_in(source, row.chain_id)
-            for opp in detector_state.detect(rows):
+            if rows:
+                metrics.events_in(source, rows[0].chain_id, len(rows))
+            for opp in detector_state.detect(rows, event.message.partition):
                 await topics.opportunities.send(key=opp.key.encode(), value=opp.to_json())
                 metrics.opportunity_out(
                     topics.opportunities.get_topic_name(), opp.chain_id, opp.kind, opp.latency_ms

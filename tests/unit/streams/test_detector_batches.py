@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,21 +21,17 @@ from arbstream.cyext import v2_math
 from arbstream.framing import decode_batch, frame
 from arbstream.schemas import PoolEvent
 from arbstream.streams.agents.detector import Detector
+from arbstream.streams.tables import ExactTable, Tables, pair_state_table
 
 TOKENS = [f"0x{c * 40}" for c in "abcdef"]
 
 
-@dataclass
-class PlainTables:
-    """The three tables the detector reads and writes, as plain mappings with the same
-    default-on-read behaviour as Faust's tables (``default=dict``)."""
-
-    pair_state: defaultdict[str, Any] = field(default_factory=lambda: defaultdict(dict))
-    chain_gas: defaultdict[str, Any] = field(default_factory=lambda: defaultdict(dict))
-    native_price: defaultdict[str, Any] = field(default_factory=lambda: defaultdict(dict))
+def _tables() -> Tables:
+    """The detector's three tables over plain dicts of bytes (what a Faust table holds)."""
+    return Tables(pair_state_table({}), ExactTable({}), ExactTable({}))
 
 
-def _settings() -> Settings:
+def _settings(reorg_depth: int = 64) -> Settings:
     chains = [
         ChainConfig(
             chain_id=cid,
@@ -45,13 +40,16 @@ def _settings() -> Settings:
             http_url="http://127.0.0.1:1",
             weth=TOKENS[0],
             priority_fee_wei=0,  # no gas: every profitable cycle is an opportunity
+            reorg_depth=reorg_depth,
         )
         for cid in (1, 56)
     ]
     return Settings(chains=chains)
 
 
-def _recorded_input(seed: int, n: int) -> list[PoolEvent]:
+def _recorded_input(seed: int, n: int, reorg_blocks: int = 0) -> list[PoolEvent]:
+    """Random Syncs, single retractions of recent events and, with ``reorg_blocks``, reorgs:
+    every event of the last 1..``reorg_blocks`` blocks retracted, newest block first."""
     rng = random.Random(seed)
     pairs = [
         (1, TOKENS[0], TOKENS[1], 2),
@@ -72,6 +70,13 @@ def _recorded_input(seed: int, n: int) -> list[PoolEvent]:
             if not old.removed:
                 out.append(PoolEvent(**{**old.to_dict(), "removed": True, "ingest_ts_ms": i}))
                 continue
+        if reorg_blocks and published and rng.random() < 0.03:
+            depth = rng.randint(1, reorg_blocks)
+            gone = [e for e in published if e.block_number > published[-1].block_number - depth]
+            for old in sorted(gone, key=lambda e: (-e.block_number, e.log_index)):
+                out.append(PoolEvent(**{**old.to_dict(), "removed": True, "ingest_ts_ms": i}))
+            published = [e for e in published if e not in gone]
+            continue
         r = pools[key]
         r[0] = max(10**15, int(r[0] * (1 + rng.uniform(-0.02, 0.02))))
         r[1] = max(10**15, int(r[1] * (1 + rng.uniform(-0.02, 0.02))))
@@ -102,11 +107,15 @@ def _facing(pool: PoolEvent, token: str) -> tuple[int, int]:
     return reserves if token == pool.token0 else reserves[::-1]
 
 
-def _reference(events: list[PoolEvent]) -> list[tuple[Any, ...]]:
-    """Opportunities of pricing after every event, one at a time."""
+def _reference(events: list[PoolEvent], reorg_depth: int = 64) -> list[tuple[Any, ...]]:
+    """Opportunities of pricing after every event, one at a time. Each pool keeps its Syncs
+    of the last ``reorg_depth`` blocks of its chain and the newest one before them, at most
+    16: a retraction of anything older finds nothing to restore."""
     history: dict[str, list[PoolEvent]] = defaultdict(list)  # pool -> its live Syncs
+    head: dict[int, int] = {}
     out = []
     for e in events:
+        head[e.chain_id] = max(head.get(e.chain_id, -1), e.block_number)
         ident = (e.block_hash, e.tx_hash, e.log_index)
         history[e.pool] = [
             h for h in history[e.pool] if (h.block_hash, h.tx_hash, h.log_index) != ident
@@ -115,7 +124,9 @@ def _reference(events: list[PoolEvent]) -> list[tuple[Any, ...]]:
             continue
         history[e.pool].append(e)
         history[e.pool].sort(key=lambda h: (h.block_number, h.log_index))
-        history[e.pool] = history[e.pool][-16:]
+        kept = history[e.pool][-16:]
+        final = [h for h in kept if h.block_number <= head[e.chain_id] - reorg_depth]
+        history[e.pool] = kept[max(0, len(final) - 1) :]
         me = history[e.pool][-1]
         best = None
         for pool, hist in history.items():
@@ -137,8 +148,8 @@ def _reference(events: list[PoolEvent]) -> list[tuple[Any, ...]]:
     return out
 
 
-def _detected(events: list[PoolEvent], batch: int) -> list[tuple[Any, ...]]:
-    detector = Detector(_settings(), PlainTables())  # type: ignore[arg-type]
+def _detected(events: list[PoolEvent], batch: int, reorg_depth: int = 64) -> list[tuple[Any, ...]]:
+    detector = Detector(_settings(reorg_depth), _tables())
     out = []
     for lo in range(0, len(events), batch):
         for _, _, value in frame(events[lo : lo + batch], 2):
@@ -168,4 +179,17 @@ def test_batches_emit_exactly_the_per_event_opportunities(batch: int) -> None:
     got = _detected(events, batch)
     key = lambda o: (o[0], o[1], o[2])  # noqa: E731
     assert len(want) > 20, "the input must produce opportunities"
+    assert sorted(got, key=key) == sorted(want, key=key)
+
+
+@pytest.mark.parametrize("batch", [1, 50])
+def test_retractions_beyond_the_reorg_depth_restore_nothing_older(batch: int) -> None:
+    """A reorg depth of 2 blocks and reorgs of up to 6 blocks: the Syncs that became final
+    are dropped, as the reference drops them."""
+    events = _recorded_input(seed=5, n=600, reorg_blocks=6)
+    want = _reference(events, reorg_depth=2)
+    assert want != _reference(events), "the input must retract below the reorg depth"
+    assert len(want) > 20, "the input must produce opportunities"
+    got = _detected(events, batch, reorg_depth=2)
+    key = lambda o: (o[0], o[1], o[2])  # noqa: E731
     assert sorted(got, key=key) == sorted(want, key=key)

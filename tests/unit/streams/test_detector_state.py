@@ -24,7 +24,7 @@ from arbstream.cyext.v3.pool import V3PoolState
 from arbstream.errors import SchemaError
 from arbstream.schemas import Opportunity, PoolEvent
 from arbstream.streams import strategy
-from arbstream.streams.agents.detector import apply_sync, pool_states
+from arbstream.streams.pair_state import HISTORY, PairState
 from arbstream.streams.valuation import Valuation
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "degenbot"
@@ -52,38 +52,93 @@ def _sync(
     )
 
 
+def _pair(*events: PoolEvent) -> PairState:
+    pair = PairState()
+    for event in events:
+        pair.apply(event)
+    return pair
+
+
 def test_retraction_restores_the_previous_state() -> None:
-    pools = apply_sync({}, _sync(1, 0, 100, 200))
-    pools = apply_sync(pools, _sync(2, 0, 110, 190))
-    assert pool_states(pools)["0xp"].reserve0 == 110
-    pools = apply_sync(pools, dataclasses.replace(_sync(2, 0, 110, 190), removed=True))
-    state = pool_states(pools)["0xp"]
+    pair = _pair(_sync(1, 0, 100, 200), _sync(2, 0, 110, 190))
+    assert pair.latest["0xp"].reserve0 == 110
+    pair.apply(dataclasses.replace(_sync(2, 0, 110, 190), removed=True))
+    state = pair.latest["0xp"]
     assert (state.reserve0, state.reserve1, state.block) == (100, 200, 1)
-    pools = apply_sync(pools, dataclasses.replace(_sync(1, 0, 100, 200), removed=True))
-    assert pool_states(pools) == {}
+    pair.apply(dataclasses.replace(_sync(1, 0, 100, 200), removed=True))
+    assert pair.latest == {}
+    pair.apply(dataclasses.replace(_sync(9, 0, 1, 1, pool="0xq"), removed=True))
+    assert pair.latest == {} and "0xq" not in pair.pools  # retracting the unknown: nothing
 
 
 def test_out_of_order_sync_does_not_win() -> None:
-    pools = apply_sync({}, _sync(5, 1, 1, 1))
-    pools = apply_sync(pools, _sync(4, 9, 2, 2))
-    assert pool_states(pools)["0xp"].block == 5
+    pair = _pair(_sync(5, 1, 1, 1), _sync(4, 9, 2, 2), _sync(5, 0, 3, 3))
+    assert (pair.latest["0xp"].block, pair.latest["0xp"].log_index) == (5, 1)
+    assert [s.reserve0 for _, s in pair.pools["0xp"].history] == [2, 3, 1]
+    pair.apply(dataclasses.replace(_sync(5, 1, 1, 1), removed=True))
+    assert pair.latest["0xp"].reserve0 == 3
 
 
-def test_pair_state_survives_a_json_changelog_exactly() -> None:
-    """The table value goes through JSON (Faust's changelog): the pool model comes back equal."""
-    pools = apply_sync({}, _sync(7, 3, 2**111 + 1, 2**112 - 1))
-    back = json.loads(json.dumps(pools))
-    assert pool_states(back) == pool_states(pools)
-    state = pool_states(back)["0xp"]
+def test_a_sync_seen_twice_is_kept_once() -> None:
+    pair = _pair(_sync(3, 2, 5, 6), _sync(3, 2, 5, 6))
+    assert len(pair.pools["0xp"].history) == 1
+
+
+def test_history_keeps_the_newest_syncs() -> None:
+    pair = _pair(*(_sync(b, 0, b, b) for b in range(1, HISTORY + 6)))
+    kept = [s.block for _, s in pair.pools["0xp"].history]
+    assert kept == list(range(6, HISTORY + 6))
+
+
+def test_final_syncs_are_dropped_but_the_newest_final_one() -> None:
+    """Blocks at or below ``final_block`` cannot be reorged away: of their Syncs only the
+    newest stays (it is what a retraction of everything after it restores)."""
+    pair = _pair(*(_sync(b, 0, b, b) for b in (1, 2, 3, 4)))
+    pair.apply(_sync(5, 0, 5, 5), final_block=3)
+    assert [s.block for _, s in pair.pools["0xp"].history] == [3, 4, 5]
+    for b in (5, 4):
+        pair.apply(dataclasses.replace(_sync(b, 0, b, b), removed=True))
+    assert pair.latest["0xp"].block == 3
+    pair.apply(dataclasses.replace(_sync(3, 0, 3, 3), removed=True))
+    assert pair.latest == {}  # nothing older is kept to restore
+    pair.apply(_sync(9, 0, 9, 9), final_block=100)
+    assert [s.block for _, s in pair.pools["0xp"].history] == [9]
+
+
+def test_pair_state_survives_its_wire_form_exactly() -> None:
+    """The table value goes through the changelog as bytes: the pair comes back equal."""
+    pair = _pair(
+        _sync(7, 3, 2**111 + 1, 2**112 - 1),
+        _sync(8, 0, 5, 6),
+        _sync(7, 9, 1, 2, pool="0xq"),
+    )
+    pair.apply(dataclasses.replace(_sync(9, 0, 1, 1, pool="0xr")))
+    pair.apply(dataclasses.replace(_sync(9, 0, 1, 1, pool="0xr"), removed=True))
+    back = PairState.decode(pair.encode())
+    assert back.latest == pair.latest
+    assert {a: p.history for a, p in back.pools.items()} == {
+        a: p.history for a, p in pair.pools.items()
+    }
+    state = back.pools["0xp"].history[0][1]
     assert (state.reserve0, state.reserve1, state.chain_id, state.dex) == (
         2**111 + 1,
         2**112 - 1,
         1,
         "d",
     )
-    # an entry of an older layout is dropped, not misread
-    old = {"0xp": {"history": [[7, 3, "0xh7", "0xt7", 5, 6]]}}
-    assert pool_states(apply_sync(old, _sync(8, 0, 9, 9)))["0xp"].reserve0 == 9
+    assert back.latest["0xp"].reserve0 == 5 and "0xr" not in back.latest
+    # a retraction after recovery still restores the earlier Sync
+    back.apply(dataclasses.replace(_sync(8, 0, 5, 6), removed=True))
+    assert back.latest["0xp"].reserve0 == 2**111 + 1
+
+
+@pytest.mark.parametrize("raw", [b"", b"[", b"{}", b'{"0xp": {"history": []}}', b'{"v": 2}'])
+def test_an_entry_of_another_layout_reads_as_an_empty_pair(raw: bytes) -> None:
+    """Not misread: the next Sync of each pool rebuilds the pair."""
+    pair = PairState.decode(raw)
+    assert pair.latest == {} and pair.pools == {}
+    pair.apply(_sync(8, 0, 9, 9))
+    assert pair.latest["0xp"].reserve0 == 9
 
 
 @settings(max_examples=200, deadline=None)
