@@ -7,6 +7,7 @@ groups. ``arbstream worker streams`` builds it and runs a Faust worker.
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import faust
@@ -57,7 +58,25 @@ def build_streams_app(settings: Settings) -> faust.App:
     return app
 
 
+#: allocations between young-generation collections (CPython's default is 700)
+GC_THRESHOLD = 10_000
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections for a long-running worker.
+
+    Everything alive now (the imported modules: faust, aiokafka, web3, ...) is frozen out of
+    every later collection, and the young generation is collected every
+    :data:`GC_THRESHOLD` allocations instead of 700: measured on the detector's hot path
+    (``bench/stream_bench.py``), collections took a third of its time with the defaults."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, gen1, gen2)
+
+
 def run_worker(app: faust.App, loglevel: str = "info") -> None:
     """Run a Faust worker for ``app`` in this process until SIGTERM/SIGINT."""
     worker = faust.Worker(app, loglevel=loglevel.lower(), quiet=True)
+    tune_gc()
     worker.execute_from_commandline()

@@ -189,12 +189,31 @@ def size_two_pool(pairs: Sequence[tuple[V2PoolState, V2PoolState]]) -> list[list
 
     The detector's hot path: the same results as ``size(two_pool_cycles(a, b))`` restricted
     to profitable cycles, without building a cycle object for the unprofitable ones."""
-    rows = [
-        _two_pool_row(first, second, token)
-        for a, b in pairs
-        for first, second in ((a, b), (b, a))
-        for token in (a.token0, a.token1)
-    ]
+    rows: list[tuple[int, ...]] = []
+    for a, b in pairs:
+        if a.token0 == b.token0 and a.token1 == b.token1:
+            # the usual case (both pools sort the pair's tokens alike): _two_pool_row's
+            # four rows, read straight off the reserves
+            a0, a1, fa, b0, b1, fb = (
+                a.reserve0,
+                a.reserve1,
+                a.fee_bps,
+                b.reserve0,
+                b.reserve1,
+                b.fee_bps,
+            )
+            rows += (
+                (a0, a1, fa, b1, b0, fb),
+                (a1, a0, fa, b0, b1, fb),
+                (b0, b1, fb, a1, a0, fa),
+                (b1, b0, fb, a0, a1, fa),
+            )
+        else:
+            rows += [
+                _two_pool_row(first, second, token)
+                for first, second in ((a, b), (b, a))
+                for token in (a.token0, a.token1)
+            ]
     results = v2_math.optimal_two_pool_batch(rows) if rows else []
     out: list[list[SizedCycle]] = []
     for i, (a, b) in enumerate(pairs):

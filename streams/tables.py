@@ -7,7 +7,8 @@
   retracted Sync.
 - ``chain_gas`` (global): latest base fee per chain, from ``chain.blocks``.
 - ``native_price`` (global): per chain and token, the reserves of the deepest pool
-  against the wrapped native token, to convert gas cost into a start token.
+  against the wrapped native token, to convert gas cost into a start token (staged like
+  ``pair_state`` and written when the worker commits).
 
 Values are stored as msgspec JSON bytes (the tables' and changelogs' serializer is
 ``raw``): token amounts exceed 64 bits, and Faust's own ``json`` codec switches to orjson
@@ -160,6 +161,14 @@ def pair_state_table(
     return DeferredTable(table, PairState.encode, PairState.decode, PairState, write)
 
 
+def deferred_exact_table(
+    table: MutableMapping[str, bytes], write: Writer | None = None
+) -> DeferredTable[Any]:
+    """A :class:`DeferredTable` of JSON-ready values with exact integers (``{}`` when
+    missing), as :class:`ExactTable` reads them."""
+    return DeferredTable(table, _encode, _decode, dict, write)
+
+
 class FlushOnCommit(faust.Sensor):
     """Flushes deferred tables when the consumer starts a commit: the changelog messages
     are queued before the producer flush that Faust awaits ahead of committing offsets."""
@@ -185,16 +194,17 @@ def _options() -> dict[str, Any]:
 class Tables:
     pair_state: DeferredTable[PairState]
     chain_gas: ExactTable
-    native_price: ExactTable
+    native_price: DeferredTable[Any]
 
     @classmethod
     def declare(cls, app: faust.App) -> Tables:
         """The app's tables; registers the sensor that flushes ``pair_state`` on commit."""
         pair_state = app.Table("pair_state", **_options())
+        native_price = app.GlobalTable("native_price", **_options())
         tables = cls(
             pair_state=pair_state_table(pair_state, faust_writer(pair_state)),
             chain_gas=ExactTable(app.GlobalTable("chain_gas", **_options())),
-            native_price=ExactTable(app.GlobalTable("native_price", **_options())),
+            native_price=deferred_exact_table(native_price, faust_writer(native_price)),
         )
-        app.sensors.add(FlushOnCommit([tables.pair_state]))
+        app.sensors.add(FlushOnCommit([tables.pair_state, tables.native_price]))
         return tables

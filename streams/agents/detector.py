@@ -14,6 +14,7 @@ and emit the best cycle whose net profit clears the thresholds.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import faust
@@ -74,7 +75,6 @@ class Detector:
             by_pair.setdefault(pair_key(chain, row.token0, row.token1), []).append((row, final))
         triggers: list[tuple[Any, int, int]] = []  # (row, first pool pair, end)
         pool_pairs: list[tuple[V2PoolState, V2PoolState]] = []
-        native: dict[str, dict[str, Any]] = {}
         table = self.tables.pair_state
         for key, pair_rows in by_pair.items():
             pair = table[key]
@@ -83,7 +83,7 @@ class Detector:
                 pair.apply(row, final)
                 if row.removed or row.chain_id not in self.chains:
                     continue
-                self._native_price(row, native)
+                self._native_price(row, partition)
                 latest = pair.latest
                 me = latest.get(row.pool)
                 if me is None or not me.live:
@@ -94,8 +94,6 @@ class Detector:
                         pool_pairs.append((me, other))
                 if len(pool_pairs) > start:
                     triggers.append((row, start, len(pool_pairs)))
-        for key, entry in native.items():
-            self.tables.native_price[key] = entry
         if not pool_pairs:
             return []
         sized = strategy.size_two_pool(pool_pairs)
@@ -107,7 +105,7 @@ class Detector:
                 out.append(opp)
         return out
 
-    def _native_price(self, row: Any, pending: dict[str, dict[str, Any]]) -> None:
+    def _native_price(self, row: Any, partition: int | None) -> None:
         """Keep the deepest pool against the wrapped native token, per token."""
         native = self.weth.get(row.chain_id)
         if native not in (row.token0, row.token1):
@@ -117,9 +115,11 @@ class Detector:
             (row.reserve1, row.reserve0) if native == row.token0 else (row.reserve0, row.reserve1)
         )
         key = f"{row.chain_id}:{token}"
-        cur = pending.get(key) or self.tables.native_price[key]
+        table = self.tables.native_price
+        cur = table[key]
         if not cur or cur.get("pool") == row.pool or r_native >= int(cur["reserve_native"]):
-            pending[key] = {"pool": row.pool, "reserve_token": r_token, "reserve_native": r_native}
+            entry = {"pool": row.pool, "reserve_token": r_token, "reserve_native": r_native}
+            table.stage(key, entry, partition)
 
     def _opportunity(self, row: Any, sized: list[strategy.SizedCycle]) -> Opportunity | None:
         valuation = self.valuations[row.chain_id]
@@ -145,12 +145,18 @@ class Detector:
         return opp
 
 
+#: seconds between the detector's INFO summaries (each opportunity is logged at DEBUG)
+SUMMARY_EVERY_S = 10.0
+
+
 def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings) -> None:
     detector_state = Detector(settings, tables)
     source = topics.events.get_topic_name()
+    sink = topics.opportunities.get_topic_name()
 
     @app.agent(topics.events, name="detector")
     async def detector(stream: faust.StreamT[bytes]) -> None:
+        window = _Window()
         async for event in stream.events():
             raw = event.value
             try:
@@ -160,12 +166,11 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
                 continue
             if rows:
                 metrics.events_in(source, rows[0].chain_id, len(rows))
-            for opp in detector_state.detect(rows, event.message.partition):
+            opps = detector_state.detect(rows, event.message.partition)
+            for opp in opps:
                 await topics.opportunities.send(key=opp.key.encode(), value=opp.to_json())
-                metrics.opportunity_out(
-                    topics.opportunities.get_topic_name(), opp.chain_id, opp.kind, opp.latency_ms
-                )
-                log.info(
+                metrics.opportunity_out(sink, opp.chain_id, opp.kind, opp.latency_ms)
+                log.debug(
                     "chain %s block %s: %s net %s %s ($%.2f) in %.0f ms",
                     opp.chain_id,
                     opp.trigger_block,
@@ -175,3 +180,33 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
                     opp.net_profit_usd,
                     opp.latency_ms,
                 )
+            window.add(len(rows), opps)
+
+
+class _Window:
+    """Counts for the detector's periodic INFO line."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.start = time.monotonic()
+        self.events = 0
+        self.opportunities = 0
+        self.best_usd = 0.0
+
+    def add(self, events: int, opps: list[Opportunity]) -> None:
+        self.events += events
+        self.opportunities += len(opps)
+        for opp in opps:
+            self.best_usd = max(self.best_usd, opp.net_profit_usd)
+        elapsed = time.monotonic() - self.start
+        if elapsed >= SUMMARY_EVERY_S:
+            log.info(
+                "detector: %d events, %d opportunities in %.0f s (best net $%.2f)",
+                self.events,
+                self.opportunities,
+                elapsed,
+                self.best_usd,
+            )
+            self.reset()

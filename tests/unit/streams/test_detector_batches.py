@@ -21,14 +21,14 @@ from arbstream.cyext import v2_math
 from arbstream.framing import decode_batch, frame
 from arbstream.schemas import PoolEvent
 from arbstream.streams.agents.detector import Detector
-from arbstream.streams.tables import ExactTable, Tables, pair_state_table
+from arbstream.streams.tables import ExactTable, Tables, deferred_exact_table, pair_state_table
 
 TOKENS = [f"0x{c * 40}" for c in "abcdef"]
 
 
 def _tables() -> Tables:
     """The detector's three tables over plain dicts of bytes (what a Faust table holds)."""
-    return Tables(pair_state_table({}), ExactTable({}), ExactTable({}))
+    return Tables(pair_state_table({}), ExactTable({}), deferred_exact_table({}))
 
 
 def _settings(reorg_depth: int = 64) -> Settings:

@@ -370,9 +370,30 @@ def test_size_two_pool_is_size_of_the_profitable_cycles() -> None:
         (_pool("0xa1", 10**21, 2 * 10**21), _pool("0xb1", 10**20, 2 * 10**20)),  # none
         (_pool("0xa1", 5 * 10**20, 10**21, 25), _pool("0xb1", 10**21, 10**21, 30)),
     ]
+    flipped = V2PoolState("0xb2", B, A, 30, 3 * 10**20, 10**20, 1, 0, 1, "0xb2")  # B is token0
+    pairs.append((_pool("0xa1", 10**21, 2 * 10**21), flipped))
     got = strategy.size_two_pool(pairs)
     for (a, b), found in zip(pairs, got, strict=True):
         want = [s for s in strategy.size(strategy.two_pool_cycles(a, b)) if s.profit > 0]
         assert found == want
-    assert [len(f) > 0 for f in got] == [True, False, True]
+    assert [len(f) > 0 for f in got] == [True, False, True, True]
     assert strategy.size_two_pool([]) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    reserves=st.lists(st.integers(1, 10**24), min_size=4, max_size=4),
+    fees=st.tuples(st.integers(0, 100), st.integers(0, 100)),
+    flip=st.booleans(),
+)
+def test_size_two_pool_matches_size_for_any_reserves(
+    reserves: list[int], fees: tuple[int, int], flip: bool
+) -> None:
+    """The hot path's rows (read straight off the reserves when both pools order the tokens
+    alike, else through the pool models) price what :func:`strategy.size` prices."""
+    a = _pool("0xa1", reserves[0], reserves[1], fees[0])
+    b = V2PoolState("0xb1", A, B, fees[1], reserves[2], reserves[3], 1, 0, 1, "0xb1")
+    if flip:
+        b = V2PoolState("0xb1", B, A, fees[1], reserves[3], reserves[2], 1, 0, 1, "0xb1")
+    (found,) = strategy.size_two_pool([(a, b)])
+    assert found == [s for s in strategy.size(strategy.two_pool_cycles(a, b)) if s.profit > 0]
