@@ -90,7 +90,9 @@ class Market:
             yield PoolEvent(**fixed, **where, **reserves)
 
 
-def bench_settings(bootstrap: str, data_dir: Path, tag: str, partitions: int) -> Settings:
+def bench_settings(
+    bootstrap: str, data_dir: Path, tag: str, partitions: int, fetch_wait_ms: int = 50
+) -> Settings:
     chains = [
         ChainConfig(
             chain_id=cid,
@@ -110,6 +112,7 @@ def bench_settings(bootstrap: str, data_dir: Path, tag: str, partitions: int) ->
         chains=chains,
         topics=topics,
         log_level="WARNING",
+        fetch_max_wait_ms=fetch_wait_ms,
     )
 
 
@@ -185,10 +188,10 @@ async def read_opportunities(bootstrap: str, topic: str, partitions: int) -> lis
 
 
 async def prepare(
-    broker: TansuBroker, root: Path, tag: str, partitions: int
+    broker: TansuBroker, root: Path, tag: str, args: argparse.Namespace
 ) -> tuple[Settings, Path]:
     """Settings of one run (topics of its own, created) and the config file workers read."""
-    settings = bench_settings(broker.bootstrap, root, tag, partitions)
+    settings = bench_settings(broker.bootstrap, root, tag, args.partitions, args.fetch_wait_ms)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = settings.data_dir / "config.json"
     config.write_text(settings_to_json(settings))
@@ -197,9 +200,10 @@ async def prepare(
 
 
 async def throughput(
-    broker: TansuBroker, root: Path, events: list[PoolEvent], workers: int, partitions: int
+    broker: TansuBroker, root: Path, events: list[PoolEvent], workers: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    settings, config = await prepare(broker, root, f"tp{workers}x{int(time.time())}", partitions)
+    partitions = args.partitions
+    settings, config = await prepare(broker, root, f"tp{workers}x{int(time.time())}", args)
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
@@ -241,10 +245,11 @@ async def throughput(
 
 
 async def latency(
-    broker: TansuBroker, root: Path, market: Market, rate: int, seconds: float, partitions: int
+    broker: TansuBroker, root: Path, market: Market, rate: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    settings, config = await prepare(broker, root, f"lat{rate}x{int(time.time())}", partitions)
-    tick = 0.01
+    partitions, seconds = args.partitions, args.seconds
+    settings, config = await prepare(broker, root, f"lat{rate}x{int(time.time())}", args)
+    tick = 1.0 / args.blocks_per_s  # one ingestor flush (a block's events) per tick
     per_tick = max(1, round(rate * tick))
     with ProcessGroup() as group:
         proc = group.start(worker(settings, config, 0))
@@ -289,6 +294,8 @@ async def latency(
         "p50_ms": pct(lat, 50),
         "p99_ms": pct(lat, 99),
         "p50_by_third_ms": [pct(t, 50) for t in thirds],
+        "p99_by_third_ms": [pct(t, 99) for t in thirds],
+        "max_ms": max(lat, default=0.0),
         "worker_cpu_us_per_event": round(cpu / sent * 1e6, 1),
         "broker_cpu_us_per_event": round(broker_cpu / sent * 1e6, 1),
     }
@@ -306,12 +313,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         broker = group.start(TansuBroker(root))
         assert isinstance(broker, TansuBroker)
         for n in args.workers:
-            row = await throughput(broker, root, events, n, args.partitions)
+            row = await throughput(broker, root, events, n, args)
             print(f"  throughput, {n} worker(s): {row}", flush=True)
             results["throughput"].append(row)
         results["latency"] = []
         for rate in args.rates:
-            row = await latency(broker, root, market, rate, args.seconds, args.partitions)
+            row = await latency(broker, root, market, rate, args)
             print(f"  latency at {rate}/s: {row}", flush=True)
             results["latency"].append(row)
         assert broker.proc is not None
@@ -331,6 +338,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--rates", type=int, nargs="*", default=[1000, 5000])
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--blocks-per-s",
+        type=float,
+        default=20.0,
+        help="paced runs: ingestor flushes (blocks) per second; five chains make ~7",
+    )
+    parser.add_argument(
+        "--fetch-wait-ms", type=int, default=Settings().fetch_max_wait_ms, help="workers' fetch wait"
+    )
     parser.add_argument("--out", default=str(HERE / "stream_results.json"))
     args = parser.parse_args()
     results = asyncio.run(main_async(args))

@@ -17,10 +17,17 @@ from arbstream.localstack.process import ManagedProcess
 
 
 def worker_process(
-    which: str, config_file: Path, settings: Settings, *, env: dict[str, str] | None = None
+    which: str,
+    config_file: Path,
+    settings: Settings,
+    *,
+    env: dict[str, str] | None = None,
+    instance: str = "",
 ) -> ManagedProcess:
-    """``arbstream worker <which>`` reading ``config_file``; ready once Faust says so."""
-    log_path = settings.data_dir / "logs" / f"worker-{which}.log"
+    """``arbstream worker <which>`` reading ``config_file``; ready once Faust says so.
+    ``instance`` names one of several workers of the app (its log file and process name)."""
+    suffix = f"-{instance}" if instance else ""
+    log_path = settings.data_dir / "logs" / f"worker-{which}{suffix}.log"
     marker = "[^Worker]: Ready"
 
     def ready() -> bool:
@@ -30,7 +37,7 @@ def worker_process(
             return False
 
     return ManagedProcess(
-        f"worker[{which}]",
+        f"worker[{which}{suffix}]",
         [sys.executable, "-m", "arbstream", "worker", which],
         ready=ready,
         log_path=log_path,

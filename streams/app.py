@@ -18,6 +18,14 @@ from arbstream.streams.transport import LowLatencyApp
 log = logging.getLogger(__name__)
 
 
+#: bytes per partition batch of a produce request (aiokafka's default is 16 KiB): a commit's
+#: changelog flush drains in a few requests instead of hundreds (the producer keeps one
+#: request in flight per broker, and the agents' sends queue behind it)
+PRODUCER_BATCH_BYTES = 1 << 20
+#: messages the producer buffer takes before Faust pauses the agents (Faust's default: 100)
+PRODUCER_BUFFER_MESSAGES = 100_000
+
+
 def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
     """A Faust app configured for this deployment (no agents registered)."""
     app_id = app_id or settings.app_id
@@ -39,8 +47,14 @@ def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         table_standby_replicas=0,
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        producer_max_request_size=4 * PRODUCER_BATCH_BYTES,
     )
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
+    # the buffer of table changelog writes: past this size Faust stops delivering records to
+    # the agents until it drains, and a commit's flush (``tables.FlushOnCommit``) writes
+    # a changelog message per changed key at once
+    app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
     return app
 
 

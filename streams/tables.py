@@ -129,14 +129,15 @@ class DeferredTable(CachedTable[V]):
         """Keys staged and not yet flushed."""
         return len(self._staged)
 
-    def flush(self) -> int:
-        """Write every staged value to the table and its changelog; returns how many."""
+    def flush(self) -> set[int | None]:
+        """Write every staged value to the table and its changelog; returns the changelog
+        partitions written."""
         staged, self._staged = self._staged, {}
         for key, (value, partition) in staged.items():
             raw = self._encode(value)
             self._write(key, raw, partition)
             self._decoded[key] = (raw, value)
-        return len(staged)
+        return {partition for _, partition in staged.values()}
 
     def _write_mapping(self, key: str, raw: bytes, partition: int | None) -> None:
         self.table[key] = raw
@@ -169,25 +170,65 @@ def deferred_exact_table(
     return DeferredTable(table, _encode, _decode, dict, write)
 
 
-class FlushOnCommit(faust.Sensor):
-    """Flushes deferred tables when the consumer starts a commit: the changelog messages
-    are queued before the producer flush that Faust awaits ahead of committing offsets."""
+#: key of the record that seals a changelog partition after a flush (JSON-encoded, as the
+#: tables' keys are; a tombstone: recovery deletes the key, which nothing reads)
+SEAL_KEY = "__seal__"
 
-    def __init__(self, tables: list[DeferredTable[Any]]) -> None:
+
+class FlushOnCommit(faust.Sensor):
+    """Flushes deferred tables when the consumer starts a commit, and seals their changelogs
+    before the offsets are committed.
+
+    :meth:`on_commit_initiated` (Faust's commit sensor, synchronous) queues the changelog
+    messages ahead of the producer flush that Faust awaits before committing offsets.
+    :meth:`seal` (awaited by the worker's consumer right before that, see
+    ``streams.transport``) first waits for those messages, then writes one tombstone to each
+    changelog partition written, in a produce request of its own. Why: tansu reports a
+    partition's end offset as the base offset of its last record batch plus one (measured:
+    after a batch of 3 records at offsets 1-3 it reports 2, not 4), and Faust's table
+    recovery reads a changelog only up to that end: a new or rebalanced worker missed the
+    last records of each flush and started from stale pair states. A last batch of one record
+    makes the reported end the true end."""
+
+    def __init__(self, tables: list[tuple[DeferredTable[Any], Any]]) -> None:
         super().__init__()
+        #: (deferred table, its Faust table)
         self.tables = tables
+        self._unsealed: set[tuple[str, int]] = set()
 
     def on_commit_initiated(self, consumer: Any) -> Any:
-        for table in self.tables:
-            table.flush()
+        for table, faust_table in self.tables:
+            written = table.flush()
+            topic = faust_table.changelog_topic.get_topic_name()
+            self._unsealed.update((topic, p) for p in written if p is not None)
         return None
+
+    async def seal(self, producer: Any) -> None:
+        """Wait for the flushed changelog messages, then seal each partition written."""
+        if not self._unsealed:
+            return
+        unsealed, self._unsealed = self._unsealed, set()
+        await producer.flush()
+        sent = [
+            await producer.send(topic, _encode(SEAL_KEY), None, p, None, None)
+            for topic, p in sorted(unsealed)
+        ]
+        await producer.flush()
+        for fut in sent:
+            await fut
 
 
 def _options() -> dict[str, Any]:
+    """Keys as JSON strings, values as the bytes given. The types are given to the table
+    too, not only in its schema: Faust derives the changelog topic's serializers (which
+    recovery reads with) from the table's own ``value_type`` (``bytes`` -> ``raw``, anything
+    else ``json``); with only the schema, a worker that recovered a table from its changelog
+    read every value as a decoded JSON object instead of bytes, and its detector crashed
+    on the first record (found by tests/integration/test_stream_worker.py)."""
     schema: faust.Schema = faust.Schema(
         key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
     )
-    return {"schema": schema}
+    return {"schema": schema, "key_type": str, "value_type": bytes}
 
 
 @dataclass(frozen=True)
@@ -206,5 +247,9 @@ class Tables:
             chain_gas=ExactTable(app.GlobalTable("chain_gas", **_options())),
             native_price=deferred_exact_table(native_price, faust_writer(native_price)),
         )
-        app.sensors.add(FlushOnCommit([tables.pair_state, tables.native_price]))
+        flusher = FlushOnCommit(
+            [(tables.pair_state, pair_state), (tables.native_price, native_price)]
+        )
+        app.sensors.add(flusher)
+        app.before_commit.append(flusher.seal)  # type: ignore[attr-defined]
         return tables

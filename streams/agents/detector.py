@@ -166,7 +166,16 @@ def register(app: faust.App, topics: Topics, tables: Tables, settings: Settings)
                 continue
             if rows:
                 metrics.events_in(source, rows[0].chain_id, len(rows))
-            opps = detector_state.detect(rows, event.message.partition)
+            try:
+                opps = detector_state.detect(rows, event.message.partition)
+            except Exception as exc:
+                # never let the agent crash on a record: Faust restarts a crashed agent but
+                # never acks the record, so the group stops committing short of the end
+                # while the worker looks alive (the "stalled group" of issue 9)
+                log.exception("detector: record failed, sent to the dead-letter topic")
+                reason = f"detector failed: {type(exc).__name__}: {exc}"
+                await send_dead_letter(topics.dead_letter, "detector", reason, raw)
+                continue
             for opp in opps:
                 await topics.opportunities.send(key=opp.key.encode(), value=opp.to_json())
                 metrics.opportunity_out(sink, opp.chain_id, opp.kind, opp.latency_ms)
