@@ -345,7 +345,10 @@ def main() -> None:
         help="paced runs: ingestor flushes (blocks) per second; five chains make ~7",
     )
     parser.add_argument(
-        "--fetch-wait-ms", type=int, default=Settings().fetch_max_wait_ms, help="workers' fetch wait"
+        "--fetch-wait-ms",
+        type=int,
+        default=Settings().fetch_max_wait_ms,
+        help="workers' fetch wait",
     )
     parser.add_argument("--out", default=str(HERE / "stream_results.json"))
     args = parser.parse_args()
