@@ -7,8 +7,8 @@
   retracted Sync.
 - ``chain_gas`` (global): latest base fee per chain, from ``chain.blocks``.
 - ``native_price`` (global): per chain and token, the reserves of the deepest pool
-  against the wrapped native token, to convert gas cost into a start token (staged like
-  ``pair_state`` and written when the worker commits).
+  against the wrapped native token, to convert gas cost into a start token (written at
+  once: other workers read it).
 
 Values are stored as msgspec JSON bytes (the tables' and changelogs' serializer is
 ``raw``): token amounts exceed 64 bits, and Faust's own ``json`` codec switches to orjson
@@ -162,14 +162,6 @@ def pair_state_table(
     return DeferredTable(table, PairState.encode, PairState.decode, PairState, write)
 
 
-def deferred_exact_table(
-    table: MutableMapping[str, bytes], write: Writer | None = None
-) -> DeferredTable[Any]:
-    """A :class:`DeferredTable` of JSON-ready values with exact integers (``{}`` when
-    missing), as :class:`ExactTable` reads them."""
-    return DeferredTable(table, _encode, _decode, dict, write)
-
-
 #: key of the record that seals a changelog partition after a flush (JSON-encoded, as the
 #: tables' keys are; a tombstone: recovery deletes the key, which nothing reads)
 SEAL_KEY = "__seal__"
@@ -235,21 +227,18 @@ def _options() -> dict[str, Any]:
 class Tables:
     pair_state: DeferredTable[PairState]
     chain_gas: ExactTable
-    native_price: DeferredTable[Any]
+    native_price: ExactTable
 
     @classmethod
     def declare(cls, app: faust.App) -> Tables:
         """The app's tables; registers the sensor that flushes ``pair_state`` on commit."""
         pair_state = app.Table("pair_state", **_options())
-        native_price = app.GlobalTable("native_price", **_options())
         tables = cls(
             pair_state=pair_state_table(pair_state, faust_writer(pair_state)),
             chain_gas=ExactTable(app.GlobalTable("chain_gas", **_options())),
-            native_price=deferred_exact_table(native_price, faust_writer(native_price)),
+            native_price=ExactTable(app.GlobalTable("native_price", **_options())),
         )
-        flusher = FlushOnCommit(
-            [(tables.pair_state, pair_state), (tables.native_price, native_price)]
-        )
+        flusher = FlushOnCommit([(tables.pair_state, pair_state)])
         app.sensors.add(flusher)
         app.before_commit.append(flusher.seal)  # type: ignore[attr-defined]
         return tables

@@ -43,8 +43,8 @@ class Detector:
     moment, and all of a record's cycles are sized in one strategy call, so each event is
     priced exactly as if it had arrived alone. A changed pair is staged in the table and
     written (history included) once per commit of the worker, however many records changed
-    it (:class:`~arbstream.streams.tables.DeferredTable`); each native-price entry is
-    written once per record."""
+    it (:class:`~arbstream.streams.tables.DeferredTable`); each native-price entry (a global
+    table, read by every worker) is written at once, once per record."""
 
     def __init__(self, settings: Settings, tables: Tables) -> None:
         self.tables = tables
@@ -75,6 +75,7 @@ class Detector:
             by_pair.setdefault(pair_key(chain, row.token0, row.token1), []).append((row, final))
         triggers: list[tuple[Any, int, int]] = []  # (row, first pool pair, end)
         pool_pairs: list[tuple[V2PoolState, V2PoolState]] = []
+        native: dict[str, dict[str, Any]] = {}
         table = self.tables.pair_state
         for key, pair_rows in by_pair.items():
             pair = table[key]
@@ -83,7 +84,7 @@ class Detector:
                 pair.apply(row, final)
                 if row.removed or row.chain_id not in self.chains:
                     continue
-                self._native_price(row, partition)
+                self._native_price(row, native)
                 latest = pair.latest
                 me = latest.get(row.pool)
                 if me is None or not me.live:
@@ -94,6 +95,9 @@ class Detector:
                         pool_pairs.append((me, other))
                 if len(pool_pairs) > start:
                     triggers.append((row, start, len(pool_pairs)))
+        for key, entry in native.items():
+            # written at once, not on commit: a global table that other workers read
+            self.tables.native_price[key] = entry
         if not pool_pairs:
             return []
         sized = strategy.size_two_pool(pool_pairs)
@@ -105,7 +109,7 @@ class Detector:
                 out.append(opp)
         return out
 
-    def _native_price(self, row: Any, partition: int | None) -> None:
+    def _native_price(self, row: Any, pending: dict[str, dict[str, Any]]) -> None:
         """Keep the deepest pool against the wrapped native token, per token."""
         native = self.weth.get(row.chain_id)
         if native not in (row.token0, row.token1):
@@ -115,11 +119,9 @@ class Detector:
             (row.reserve1, row.reserve0) if native == row.token0 else (row.reserve0, row.reserve1)
         )
         key = f"{row.chain_id}:{token}"
-        table = self.tables.native_price
-        cur = table[key]
+        cur = pending.get(key) or self.tables.native_price[key]
         if not cur or cur.get("pool") == row.pool or r_native >= int(cur["reserve_native"]):
-            entry = {"pool": row.pool, "reserve_token": r_token, "reserve_native": r_native}
-            table.stage(key, entry, partition)
+            pending[key] = {"pool": row.pool, "reserve_token": r_token, "reserve_native": r_native}
 
     def _opportunity(self, row: Any, sized: list[strategy.SizedCycle]) -> Opportunity | None:
         valuation = self.valuations[row.chain_id]
