@@ -305,6 +305,19 @@ async def latency(
     }
 
 
+async def broker_idle(broker: TansuBroker, root: Path, args: argparse.Namespace) -> float:
+    """The broker's CPU (% of a core) over 10 s with one worker connected and no input:
+    the cost of the workers' fetch polling at ``--fetch-wait-ms``."""
+    settings, config = await prepare(broker, root, f"idle{int(time.time())}", args)
+    assert broker.proc is not None
+    with ProcessGroup() as group:
+        group.start(worker(settings, config, 0))
+        await asyncio.sleep(3.0)
+        idle0 = cpu_seconds(broker.proc.pid)
+        await asyncio.sleep(10.0)
+        return round((cpu_seconds(broker.proc.pid) - idle0) / 10 * 100, 1)
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="arbstream-stream-bench-"))
     print(f"stream bench: {args.events:,} events, {args.pairs} pairs x 2 pools x 2 chains")
@@ -325,11 +338,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             row = await latency(broker, root, market, rate, args)
             print(f"  latency at {rate}/s: {row}", flush=True)
             results["latency"].append(row)
-        assert broker.proc is not None
-        await asyncio.sleep(5.0)
-        idle0 = cpu_seconds(broker.proc.pid)
-        await asyncio.sleep(5.0)
-        results["broker_idle_cpu_pct"] = round((cpu_seconds(broker.proc.pid) - idle0) / 5 * 100, 1)
+        results["broker_idle_cpu_pct"] = await broker_idle(broker, root, args)
+        print(f"  broker CPU with one idle worker: {results['broker_idle_cpu_pct']} %")
     return results
 
 
