@@ -1,0 +1,193 @@
+"""Cycle sizing checks that mutation testing found missing: every leg check's edges (the last
+value accepted and the first rejected) and its exact message, for the twin and the kernel.
+
+The edges are the ranges of the Solidity types and constants the legs carry (uint112
+reserves, uint128 liquidity, int128 liquidity nets, TickMath's MIN/MAX tick and sqrt ratio,
+a fee below 100 %), written out here; the messages are the twin's, which the kernel repeats.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from arbstream.cyext import cycles_py as twin
+from arbstream.cyext.errors import FeeError, UintRangeError
+
+try:
+    from arbstream.cyext import _cycles as kernel
+except ImportError:  # pragma: no cover - test_cycles.test_kernel_is_built fails in that case
+    kernel = None  # type: ignore[assignment]
+
+IMPLS = [pytest.param(twin, id="python")]
+if kernel is not None:
+    IMPLS.append(pytest.param(kernel, id="cython"))
+
+MAX_TICK = 887272
+MIN_SQRT = 4295128739
+MAX_SQRT = 1461446703485210103287273052203988822378723970342
+U112, U128 = 2**112 - 1, 2**128 - 1
+I128_MIN, I128_MAX = -(2**127), 2**127 - 1
+V2 = ("v2", 10**6, 10**6, 30)
+
+
+def v3(**fields: Any) -> tuple[Any, ...]:
+    leg = {
+        "sqrt_p": 2**96,
+        "tick": 0,
+        "liq": 10**6,
+        "fee": 3000,
+        "spacing": 1,
+        "ticks": (),
+        "nets": (),
+        "zfo": True,
+    } | fields
+    return ("v3", *leg.values())
+
+
+# legs on the edge of every check: each must be accepted (quoted, not raised on)
+ACCEPTED: list[tuple[str, tuple[Any, ...]]] = [
+    ("fee_bps 0", ("v2", 10**6, 10**6, 0)),
+    ("fee_bps 9999", ("v2", 10**6, 10**6, 9999)),
+    ("reserves uint112 max", ("v2", U112, U112, 30)),
+    ("reserves 0", ("v2", 0, 0, 30)),
+    ("sqrt price MIN_SQRT_RATIO", v3(sqrt_p=MIN_SQRT, tick=-MAX_TICK)),
+    ("sqrt price MAX_SQRT_RATIO - 1", v3(sqrt_p=MAX_SQRT - 1, tick=MAX_TICK - 1)),
+    ("tick -MAX_TICK", v3(tick=-MAX_TICK)),
+    ("tick MAX_TICK", v3(tick=MAX_TICK)),
+    ("liquidity uint128 max", v3(liq=U128)),
+    ("liquidity 0", v3(liq=0, ticks=(-60, 60), nets=(5, -5))),
+    ("fee_pips 0", v3(fee=0)),
+    ("fee_pips 999999", v3(fee=999_999)),
+    ("tick_spacing 2**23 - 1", v3(spacing=2**23 - 1)),
+    ("ticks at both ends", v3(ticks=(-MAX_TICK, MAX_TICK), nets=(I128_MAX, I128_MIN))),
+    ("ticks as lists", v3(ticks=[-10, 10], nets=[7, -7], spacing=10)),
+]
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize(("name", "leg"), ACCEPTED)
+def test_legs_on_the_edges_are_accepted(impl: ModuleType, name: str, leg: Any) -> None:
+    assert impl.cycle_output([leg, V2], 1000) >= 0, name
+    assert impl.optimize_cycle([leg, V2])[2] >= 0, name
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_one_to_four_legs(impl: ModuleType) -> None:
+    """A cycle of 1 and of 4 legs is sized (here: the same pool's exact quotes chained); 0
+    and 5 legs are refused."""
+    pool = ("v2", 10**6, 2 * 10**6, 0)
+    assert impl.cycle_output([pool], 1000) == 1000 * 2 * 10**6 // (10**6 + 1000)
+    assert impl.optimize_cycle([("v2", 10**6, 10**6, 0)] * 4) == (0, 0, 0)
+    for n in (0, 5):
+        with pytest.raises(ValueError) as exc:
+            impl.cycle_output([pool] * n, 1)
+        assert str(exc.value) == f"a cycle has 1 to 4 legs, got {n}"
+
+
+def _msg(name: str, value: object) -> str:
+    return f"{name}: expected int, got {type(value).__name__}"
+
+
+TICKS_MSG = (
+    "initialized ticks must be increasing multiples of {} in [-887272, 887272], got {} after {}"
+)
+
+# (leg, exception type, exact message)
+REJECTED: list[tuple[Any, type[BaseException], str]] = [
+    ([1, 2], TypeError, "a leg is a tuple ('v2', ...) or ('v3', ...), got [1, 2]"),
+    ((), TypeError, "a leg is a tuple ('v2', ...) or ('v3', ...), got ()"),
+    (("v4", 1), ValueError, "unknown leg kind 'v4' (expected 'v2' or 'v3')"),
+    (("V2", 1, 2, 30), ValueError, "unknown leg kind 'V2' (expected 'v2' or 'v3')"),
+    (("v2", 1, 2, 30, 0), ValueError, "v2 leg: ('v2', reserve_in, reserve_out, fee_bps)"),
+    (("v2", 1.0, 2, 30), TypeError, _msg("reserve_in", 1.0)),
+    (("v2", 1, "2", 30), TypeError, _msg("reserve_out", "2")),
+    (("v2", 1, 2, None), TypeError, _msg("fee_bps", None)),
+    (("v2", True, 2, 30), TypeError, _msg("reserve_in", True)),
+    (("v2", U112 + 1, 2, 30), UintRangeError, f"value does not fit in uint112: {U112 + 1}"),
+    (("v2", 1, U112 + 1, 30), UintRangeError, f"value does not fit in uint112: {U112 + 1}"),
+    (("v2", -1, 2, 30), UintRangeError, "value does not fit in uint112: -1"),
+    (("v2", 1, 2, 10_000), FeeError, str(FeeError(10_000))),
+    (("v2", 1, 2, -1), FeeError, str(FeeError(-1))),
+    (
+        v3()[:8],
+        ValueError,
+        "v3 leg: ('v3', sqrt_price_x96, tick, liquidity, fee_pips,"
+        " tick_spacing, ticks, liquidity_nets, zero_for_one)",
+    ),
+    (v3(sqrt_p=float(2**96)), TypeError, _msg("sqrt_price_x96", 1.0)),
+    (
+        v3(sqrt_p=MIN_SQRT - 1),
+        ValueError,
+        f"sqrt_price_x96 outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO): {MIN_SQRT - 1}",
+    ),
+    (
+        v3(sqrt_p=MAX_SQRT),
+        ValueError,
+        f"sqrt_price_x96 outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO): {MAX_SQRT}",
+    ),
+    (v3(tick=0.0), TypeError, _msg("tick", 0.0)),
+    (v3(tick=-MAX_TICK - 1), ValueError, "tick outside [-887272, 887272]: -887273"),
+    (v3(tick=MAX_TICK + 1), ValueError, "tick outside [-887272, 887272]: 887273"),
+    (v3(liq=1.0), TypeError, _msg("liquidity", 1.0)),
+    (v3(liq=U128 + 1), UintRangeError, f"value does not fit in uint128: {U128 + 1}"),
+    (v3(fee="3000"), TypeError, _msg("fee_pips", "3000")),
+    (v3(fee=10**6), ValueError, "fee_pips must be in [0, 1000000), got 1000000"),
+    (v3(fee=-1), ValueError, "fee_pips must be in [0, 1000000), got -1"),
+    (v3(spacing=None), TypeError, _msg("tick_spacing", None)),
+    (v3(spacing=0), ValueError, "tick_spacing must be in [1, 2**23), got 0"),
+    (v3(spacing=2**23), ValueError, f"tick_spacing must be in [1, 2**23), got {2**23}"),
+    (v3(ticks=(1,), nets=()), ValueError, "ticks and liquidity_nets differ in length"),
+    (v3(ticks=(1.0,), nets=(1,)), TypeError, _msg("tick", 1.0)),
+    (v3(ticks=(-MAX_TICK - 1,), nets=(1,)), ValueError, TICKS_MSG.format(1, -887273, -887273)),
+    (v3(ticks=(MAX_TICK + 1,), nets=(1,)), ValueError, TICKS_MSG.format(1, 887273, -887273)),
+    (v3(ticks=(5, 5), nets=(1, -1)), ValueError, TICKS_MSG.format(1, 5, 5)),
+    (v3(ticks=(10, 15), nets=(1, -1), spacing=10), ValueError, TICKS_MSG.format(10, 15, 10)),
+    (v3(ticks=(-20, 20), nets=(1, -1), spacing=30), ValueError, TICKS_MSG.format(30, -20, -887273)),
+    (v3(ticks=(1,), nets=(1.0,)), TypeError, _msg("liquidity_net", 1.0)),
+    (
+        v3(ticks=(1,), nets=(I128_MIN - 1,)),
+        ValueError,
+        f"liquidity_net outside int128: {I128_MIN - 1}",
+    ),
+    (
+        v3(ticks=(1,), nets=(I128_MAX + 1,)),
+        ValueError,
+        f"liquidity_net outside int128: {I128_MAX + 1}",
+    ),
+    (v3(zfo=1), TypeError, "zero_for_one: expected bool, got int"),
+]
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize(("leg", "exc", "message"), REJECTED)
+def test_legs_beyond_the_edges_raise_the_exact_error(
+    impl: ModuleType, leg: Any, exc: type[BaseException], message: str
+) -> None:
+    with pytest.raises(exc) as raised:
+        impl.cycle_output([leg, V2], 1)
+    assert type(raised.value) is exc and str(raised.value) == message
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_amount_and_max_in_errors_name_the_argument(impl: ModuleType) -> None:
+    legs = [V2, V2]
+    for call, name in ((impl.cycle_output, "amount_in"), (impl.optimize_cycle, "max_in")):
+        with pytest.raises(TypeError) as raised:
+            call(legs, 1.5)
+        assert str(raised.value) == f"{name}: expected int, got float"
+        for bad in (-1, 2**256):
+            with pytest.raises(UintRangeError) as out_of_range:
+                call(legs, bad)
+            assert str(out_of_range.value) == f"value does not fit in uint256: {bad}"
+    assert impl.cycle_output(legs, 2**256 - 1) == 0  # the largest amount is taken (and reverts)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_threads_up_to_the_maximum(impl: ModuleType) -> None:
+    cycle = [("v2", 10**6, 2 * 10**6, 30), ("v2", 10**6, 10**6, 30)]
+    for threads in (1, 2, twin.MAX_THREADS):
+        assert impl.optimize_cycles([cycle], threads=threads) == [impl.optimize_cycle(cycle)]
+    assert twin.MAX_THREADS == 256
