@@ -10,7 +10,9 @@ compared with their twins elsewhere and are no oracle for the twin here). The te
 capped by tests/mutation/hypothesis_cap.py). Every run starts from fresh mutants.
 
 The score counts a mutant as killed when a test failed, crashed or timed out on it; "no tests"
-(no selected test calls the mutated function) counts as survived. Mutants listed in
+(no selected test calls the mutated function) counts as survived; a mutant without a verdict
+(a stopped run, or one left out of a ``--retest --sample N`` run) is "not checked" and left out
+of the score, which is then over the checked mutants only. Mutants listed in
 tests/mutation/equivalent.md (they cannot change behaviour) are left out of the score and
 listed with their reason. Writes ``.arbstream/mutate/report.md`` (table + survivors' diffs) and
 ``report.json``; prints the table.
@@ -22,6 +24,7 @@ import argparse
 import glob
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -72,7 +75,17 @@ class Result:
 
     @property
     def counted(self) -> list[str]:
-        return [m for m in self.status_by_mutant if m not in self.equivalent]
+        """Mutants with a verdict that are not equivalent: the score's denominator."""
+        return [
+            m
+            for m in self.status_by_mutant
+            if m not in self.equivalent and self.status_by_mutant[m] != "not checked"
+        ]
+
+    @property
+    def unchecked(self) -> int:
+        """Mutants without a verdict yet (a stopped or sampled run): left out of the score."""
+        return sum(v == "not checked" for v in self.status_by_mutant.values())
 
     @property
     def killed(self) -> int:
@@ -166,6 +179,11 @@ def lay_out(target: Target, work: Path, exclude: str | None) -> None:
     copy_tests(work / "tests", exclude)
     # the `shared_data` fixture looks beside the checkout: the same place, seen from mutants/
     (work / "shared").symlink_to(ROOT.parent / "shared")
+    write_config(target, work)
+
+
+def write_config(target: Target, work: Path) -> None:
+    """The work tree's pyproject: mutmut's settings (today's test files) and pytest's."""
     pytest_conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
     mutated = "src/" + target.module.replace(".", "/") + ".py"
     config = {
@@ -206,8 +224,12 @@ def mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def verdicts(meta: Path) -> dict[str, str]:
+    """Each mutant's status; "not checked" for a mutant without a result (a run stopped)."""
     codes = json.loads(meta.read_text())["exit_code_by_key"]
-    return {name: STATUS.get(code, "suspicious") for name, code in sorted(codes.items())}
+    return {
+        name: "not checked" if code is None else STATUS.get(code, "suspicious")
+        for name, code in sorted(codes.items())
+    }
 
 
 def run_target(target: Target, args: argparse.Namespace) -> None:
@@ -217,8 +239,15 @@ def run_target(target: Target, args: argparse.Namespace) -> None:
     if args.retest and meta.exists():
         # survivors, timeouts and untested mutants of the last run, against today's tests
         names = [m for m, v in verdicts(meta).items() if v not in {"killed", "segfault"}]
+        if args.sample:
+            # a seeded uniform sample of all the module's mutants; those already decided keep
+            # their verdict, the rest of the sample runs
+            everything = sorted(verdicts(meta))
+            chosen = set(random.Random(0).sample(everything, min(args.sample, len(everything))))
+            names = [m for m in names if m in chosen]
         for dest in (work / "tests", work / "mutants" / "tests"):
             copy_tests(dest, None)
+        write_config(target, work)  # test files added since are selected too
         print(f"== {target.module}: re-testing {len(names)} mutants", flush=True)
     else:
         lay_out(target, work, args.exclude_tests)
@@ -253,13 +282,13 @@ def collect(target: Target, equivalent: dict[str, str]) -> Result | None:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| module | mutants | equivalent | killed (timeouts) | survived | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| module | mutants | equivalent | killed (timeouts) | survived | not checked | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
             f"| `{r.target.module}` | {r.total} | {len(r.equivalent)} | {r.killed} ({r.timeouts}) "
-            f"| {len(r.survivors)} | {r.score:.1f} % |"
+            f"| {len(r.survivors)} | {r.unchecked} | {r.score:.1f} % |"
         )
     return "\n".join(lines)
 
@@ -292,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         help="re-test only the last run's survivors, timeouts and untested mutants",
     )
     parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="with --retest: only a seeded random sample of N of all the module's mutants",
+    )
+    parser.add_argument(
         "--exclude-tests", metavar="GLOB", help="leave test files matching GLOB out (a baseline)"
     )
     parser.add_argument(
@@ -321,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
                     "equivalent": len(r.equivalent),
                     "killed": r.killed,
                     "survived": r.survivors,
+                    "not_checked": r.unchecked,
                     "score": round(r.score, 1),
                 }
                 for r in results

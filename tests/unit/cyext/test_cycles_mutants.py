@@ -15,6 +15,7 @@ import pytest
 
 from arbstream.cyext import cycles_py as twin
 from arbstream.cyext.errors import FeeError, UintRangeError
+from arbstream.cyext.v3 import swap_py
 
 try:
     from arbstream.cyext import _cycles as kernel
@@ -191,3 +192,31 @@ def test_threads_up_to_the_maximum(impl: ModuleType) -> None:
     for threads in (1, 2, twin.MAX_THREADS):
         assert impl.optimize_cycles([cycle], threads=threads) == [impl.optimize_cycle(cycle)]
     assert twin.MAX_THREADS == 256
+
+
+def _swap_out(leg: tuple[Any, ...], amount: int) -> int:
+    """The leg's exact-input output by ``UniswapV3Pool.swap`` (the twin swap, itself checked on
+    the EVM) at the default price limit: MIN_SQRT_RATIO + 1 or MAX_SQRT_RATIO - 1."""
+    limit = MIN_SQRT + 1 if leg[8] else MAX_SQRT - 1
+    a0, a1, *_ = swap_py.swap(*leg[1:9], amount, limit)
+    return int(-(a1 if leg[8] else a0))
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_quotes_at_the_edges_of_the_amount(impl: ModuleType) -> None:
+    """The smallest amounts that pay 1 or more, the largest int256 amount (a V3 swap's
+    amountSpecified), which runs a deep full-range pool to the default price limit (at this
+    liquidity a limit one unit higher pays less), and one more, which cannot be swapped."""
+    assert impl.cycle_output([("v2", 1, 1000, 0)], 1) == 500
+    shallow = v3(liq=1000)
+    assert _swap_out(shallow, 3) == 1 and impl.cycle_output([shallow], 3) == 1
+    liq = 2**120
+    deep = v3(liq=liq, ticks=(-MAX_TICK, MAX_TICK), nets=(liq, -liq))
+    top = 2**255 - 1
+    out = _swap_out(deep, top)
+    assert impl.cycle_output([deep], top) == out > 0
+    _, a1, *_ = swap_py.swap(*deep[1:9], top, MIN_SQRT + 2)
+    assert -a1 < out  # the limit decides this output
+    assert impl.cycle_output([deep], top + 1) == 0
+    rising = v3(liq=liq, ticks=(-MAX_TICK, MAX_TICK), nets=(liq, -liq), zfo=False)
+    assert impl.cycle_output([rising], top) == _swap_out(rising, top) > 0
