@@ -175,3 +175,20 @@ def test_no_record_for_a_cycle_sized_to_nothing() -> None:
         strategy.opportunity(
             unsized, strategy.GasCost(1, 1, 1, 1), _valuation(), strategy.Trigger(1, "0x", 0, 0)
         )
+
+
+def test_latency_is_the_detected_stamp_minus_the_ingest_stamp() -> None:
+    """One clock reading per record: ``latency_ms`` is exactly ``detected_ts_ms`` minus the
+    ingest stamp. Records are built until the millisecond has turned 50 times (bounded), so
+    a second reading of the clock would show as a record whose two stamps disagree."""
+    _, sized = _triangle()
+    gas, valuation = strategy.GasCost(1, 1, 1, 1), _valuation()
+    ingest = now_ms() - 1_000
+    stamps = set()
+    for _ in range(500_000):
+        opp = strategy.opportunity(sized, gas, valuation, strategy.Trigger(1, "0x", 0, ingest))
+        assert opp.latency_ms == float(opp.detected_ts_ms - ingest)
+        stamps.add(opp.detected_ts_ms)
+        if len(stamps) > 50:
+            break
+    assert len(stamps) > 50, f"the clock turned only {len(stamps)} times in 500,000 records"
