@@ -431,16 +431,28 @@ def _first_input_reaching(mid: int, a1: int, b1: int, f1: int) -> int:
     return hi
 
 
-def _climbed(row: tuple[int, int, int, int, int, int]) -> int:
-    """The docstring's climb, written out: the better of floor(x*) and floor(x*) + 1 (the
-    smaller on a tie), then strict improvements to the left, then to the right."""
+def _seeds(row: tuple[int, int, int, int, int, int]) -> list[int]:
+    """The inputs the search starts from: floor(x*) and floor(x*) + 1, and the first inputs of
+    the mid amount of floor(x*) and of the next mid amount."""
+    a1, b1, f1 = row[:3]
     x0 = _closed_form(*row)
-    x = max((x0, x0 + 1), key=lambda y: (_brute_profit(y, *row), -y))
-    while x > 1 and _brute_profit(x - 1, *row) > _brute_profit(x, *row):
-        x -= 1
-    while _brute_profit(x + 1, *row) > _brute_profit(x, *row):
-        x += 1
-    return x
+    m0 = _out(max(x0, 1), a1, b1, f1)
+    return [x for x in (x0, x0 + 1) if x >= 1] + [
+        _first_input_reaching(mid, a1, b1, f1) for mid in (m0, m0 + 1) if 1 <= mid < b1
+    ]
+
+
+def _climbed(row: tuple[int, int, int, int, int, int]) -> int:
+    """The deep-pool search written out: the best seed (the smallest on equal profit), then
+    strict improvements only, one unit at a time, the left neighbour tried first."""
+    x = min(_seeds(row), key=lambda s: (-_brute_profit(s, *row), s))
+    while True:
+        if x > 1 and _brute_profit(x - 1, *row) > _brute_profit(x, *row):
+            x -= 1
+        elif _brute_profit(x + 1, *row) > _brute_profit(x, *row):
+            x += 1
+        else:
+            return x
 
 
 # deep pools whose best seed is not a local optimum: the climb moves (one step left; the
@@ -484,18 +496,16 @@ def _deep_rows() -> list[tuple[int, int, int, int, int, int]]:
 
 def _assert_deep_local_optimum(impl: ModuleType, row: tuple[int, int, int, int, int, int]) -> int:
     """The result is exact for its input, positive, a local optimum against its brute-force
-    neighbours, at least as good as every seed (floor(x*), floor(x*) + 1 and the first inputs
-    of their mid amount and the next), and the case is deep: the input and the mid amount
-    both span more than ENUM_CAP values where the profit could reach the result's, so no
-    enumeration settled it. Returns the input."""
+    neighbours, at least as good as every seed, and the input the search written out in
+    ``_climbed`` reaches; and the case is deep: the input and the mid amount both span more
+    than ENUM_CAP values where the profit could reach the result's, so no enumeration settled
+    it. Returns the input."""
     a1, b1, f1, b2, a2, f2 = row
     x, m, o, p = impl.optimal_two_pool(*row)
     assert m == _out(x, a1, b1, f1) and o == _out(m, b2, a2, f2) and p == o - x > 0, row
     assert p >= _brute_profit(x + 1, *row) and p >= _brute_profit(x - 1, *row), row
-    x0 = _closed_form(*row)
-    m0 = _out(x0, a1, b1, f1)
-    seeds = [x0, x0 + 1, *(_first_input_reaching(mid, a1, b1, f1) for mid in (m0, m0 + 1))]
-    assert all(p >= _brute_profit(s, *row) for s in seeds), row
+    assert all(p >= _brute_profit(s, *row) for s in _seeds(row)), row
+    assert x == _climbed(row), row
     # f(x) - x >= p on [lo, hi], the real roots of R x^2 + (Q + R p - P) x + p Q = 0
     g1, g2 = D - f1, D - f2
     big_p, big_q, big_r = g1 * g2 * b1 * a2, D * D * a1 * b2, g1 * (D * b2 + g2 * b1)
@@ -512,18 +522,15 @@ def _assert_deep_local_optimum(impl: ModuleType, row: tuple[int, int, int, int, 
 def test_optimal_two_pool_deep_pools_climb_by_strict_improvements(
     impl: ModuleType, row: tuple[int, int, int, int, int, int]
 ) -> None:
-    """Deep pools: the search is the hill climb of the best seed. Here the climb moves, so
-    its result beats every seed strictly, and it is the climb written out in this test."""
-    x = _assert_deep_local_optimum(impl, row)
-    x0 = _closed_form(*row)
-    assert impl.optimal_two_pool(*row)[3] > max(_brute_profit(s, *row) for s in (x0, x0 + 1))
-    assert x == _climbed(row)
+    """Deep pools where the climb moves: the result beats every seed strictly."""
+    _assert_deep_local_optimum(impl, row)
+    assert impl.optimal_two_pool(*row)[3] > max(_brute_profit(s, *row) for s in _seeds(row))
 
 
 @pytest.mark.parametrize("impl", IMPLS)
 def test_optimal_two_pool_deep_pools_are_local_optima(impl: ModuleType) -> None:
     """Forty seeded random deep cycles (1e12..1e30 reserves, 0.3..5 % beyond the fees): each
-    result is a brute-force local optimum no worse than its seeds."""
+    result is the climb of its best seed, a brute-force local optimum."""
     for row in _deep_rows():
         _assert_deep_local_optimum(impl, row)
 
