@@ -126,6 +126,8 @@ def test_reverts(impl: ModuleType) -> None:
         (lambda: impl.get_amount_out(1, 1, 0), InsufficientLiquidity, None),
         (lambda: impl.get_amount_in(0, 1, 1), InsufficientOutputAmount, None),
         (lambda: impl.get_amount_in(1, 0, 1), InsufficientLiquidity, None),
+        (lambda: impl.get_amount_in(1, 10, 0), InsufficientLiquidity, None),
+        (lambda: impl.get_amount_in(1, 10, 1), DivisionByZero, "division by zero"),
         (lambda: impl.get_amount_in(5, 10, 5), DivisionByZero, "division by zero"),
         (lambda: impl.get_amount_in(6, 10, 5), MathOverflow, SUB_UNDERFLOW),
         (lambda: impl.get_amount_out(U256, 1, 1), MathOverflow, MUL_OVERFLOW),
@@ -349,6 +351,12 @@ def test_optimal_two_pool_is_the_brute_force_argmax(
         (7, 60_000, 30, 50_000, 9, 5),
         (201_741, 55, 30, 29, 138_630, 25),  # x window > ENUM_CAP: exact mid enumeration
         (286_714, 100, 30, 22, 91_505, 25),
+        # found by surviving mutants: a tie with a smaller input at the window's edge (two),
+        # a seed whose next mid amount is b1 itself, and a best input that only breaks even
+        (55, 4826, 0, 48, 3395, 5),
+        (5, 1624, 0, 3645, 30, 25),
+        (54, 3, 25, 4, 4034, 5),
+        (52, 23, 100, 17, 59, 100),
     ],
 )
 @pytest.mark.parametrize("impl", IMPLS)
