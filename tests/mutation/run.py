@@ -244,7 +244,13 @@ def run_target(target: Target, args: argparse.Namespace) -> None:
     names: list[str] = []
     if args.retest and meta.exists():
         # survivors, timeouts and untested mutants of the last run, against today's tests
-        names = [m for m, v in verdicts(meta).items() if v not in {"killed", "segfault"}]
+        # (equivalent.md's mutants cannot be killed: not re-tested)
+        equivalent = load_equivalent()
+        names = [
+            m
+            for m, v in verdicts(meta).items()
+            if v not in {"killed", "segfault"} and m not in equivalent
+        ]
         if args.sample:
             # a seeded uniform sample of all the module's mutants; those already decided keep
             # their verdict, the rest of the sample runs
@@ -324,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--retest",
         action="store_true",
-        help="re-test only the last run's survivors, timeouts and untested mutants",
+        help="re-test only the last run's survivors, timeouts and untested mutants (not those"
+        " listed in equivalent.md)",
     )
     parser.add_argument(
         "--sample",
