@@ -55,6 +55,8 @@ ACCEPTED: list[tuple[str, tuple[Any, ...]]] = [
     ("fee_bps 9999", ("v2", 10**6, 10**6, 9999)),
     ("reserves uint112 max", ("v2", U112, U112, 30)),
     ("reserves 0", ("v2", 0, 0, 30)),
+    ("reserve_in 0", ("v2", 0, 10**6, 30)),
+    ("reserve_out 0", ("v2", 10**6, 0, 30)),
     ("sqrt price MIN_SQRT_RATIO", v3(sqrt_p=MIN_SQRT, tick=-MAX_TICK)),
     ("sqrt price MAX_SQRT_RATIO - 1", v3(sqrt_p=MAX_SQRT - 1, tick=MAX_TICK - 1)),
     ("tick -MAX_TICK", v3(tick=-MAX_TICK)),
