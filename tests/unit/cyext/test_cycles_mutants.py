@@ -283,3 +283,21 @@ def test_search_on_mid_sized_cycles_against_every_input(impl: ModuleType) -> Non
         assert p >= _v2_chain(legs, x + 1) - x - 1 and p >= _v2_chain(legs, x - 1) - x + 1, legs
         exact += p == best_p
     assert exact >= 25
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_search_respects_max_in(impl: ModuleType) -> None:
+    """max_in below the best input, still past ENUM_CAP (the search runs): the result never
+    exceeds max_in and is within one unit of the brute-force best at or below it."""
+    checked = 0
+    for legs in _mid_sized_cycles():
+        profits = [_v2_chain(legs, y) - y for y in range(1, legs[-1][2])]
+        best_x = 1 + profits.index(max(profits))
+        if best_x <= 2300:
+            continue
+        max_in = (best_x + 2100) // 2
+        x, o, p = impl.optimize_cycle(legs, max_in=max_in)
+        assert 1 <= x <= max_in and o == _v2_chain(legs, x) and p == o - x, legs
+        assert max(profits[:max_in]) - 1 <= p <= max(profits[:max_in]), legs
+        checked += 1
+    assert checked >= 4
