@@ -211,6 +211,7 @@ def test_quotes_at_the_edges_of_the_amount(impl: ModuleType) -> None:
     amountSpecified), which runs a deep full-range pool to the default price limit (at this
     liquidity a limit one unit higher pays less), and one more, which cannot be swapped."""
     assert impl.cycle_output([("v2", 1, 1000, 0)], 1) == 500
+    assert impl.cycle_output([("v2", 1, 1000, 0)], 0) == 0  # nothing in, nothing out
     shallow = v3(liq=1000)
     assert _swap_out(shallow, 3) == 1 and impl.cycle_output([shallow], 3) == 1
     liq = 2**120
