@@ -10,7 +10,9 @@ compared with their twins elsewhere and are no oracle for the twin here). The te
 capped by tests/mutation/hypothesis_cap.py). Every run starts from fresh mutants.
 
 The score counts a mutant as killed when a test failed, crashed or timed out on it; "no tests"
-(no selected test calls the mutated function) counts as survived. Mutants listed in
+(no selected test calls the mutated function) counts as survived; a mutant without a verdict
+(a stopped run, or one left out of a ``--retest --sample N`` run) is "not checked" and left out
+of the score, which is then over the checked mutants only. Mutants listed in
 tests/mutation/equivalent.md (they cannot change behaviour) are left out of the score and
 listed with their reason. Writes ``.arbstream/mutate/report.md`` (table + survivors' diffs) and
 ``report.json``; prints the table.
@@ -22,6 +24,7 @@ import argparse
 import glob
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -47,6 +50,8 @@ class Target:
 
     source: str  # as in the repo, e.g. cyext/v3/tick_math_py.py
     tests: tuple[str, ...]
+    # mutmut's CPU-time limit per mutant: 2 x this x (its tests' clean time + 1 s)
+    timeout_multiplier: float = 20.0
 
     @property
     def module(self) -> str:
@@ -72,7 +77,17 @@ class Result:
 
     @property
     def counted(self) -> list[str]:
-        return [m for m in self.status_by_mutant if m not in self.equivalent]
+        """Mutants with a verdict that are not equivalent: the score's denominator."""
+        return [
+            m
+            for m in self.status_by_mutant
+            if m not in self.equivalent and self.status_by_mutant[m] != "not checked"
+        ]
+
+    @property
+    def unchecked(self) -> int:
+        """Mutants without a verdict yet (a stopped or sampled run): left out of the score."""
+        return sum(v == "not checked" for v in self.status_by_mutant.values())
 
     @property
     def killed(self) -> int:
@@ -112,7 +127,10 @@ def import_name(source: str) -> str:
 
 def load_targets() -> list[Target]:
     data = tomllib.loads((HERE / "targets.toml").read_text())
-    return [Target(m["source"], tuple(m["tests"])) for m in data["module"]]
+    return [
+        Target(m["source"], tuple(m["tests"]), m.get("timeout_multiplier", 20.0))
+        for m in data["module"]
+    ]
 
 
 def load_equivalent(name: str = "equivalent.md") -> dict[str, str]:
@@ -166,6 +184,11 @@ def lay_out(target: Target, work: Path, exclude: str | None) -> None:
     copy_tests(work / "tests", exclude)
     # the `shared_data` fixture looks beside the checkout: the same place, seen from mutants/
     (work / "shared").symlink_to(ROOT.parent / "shared")
+    write_config(target, work)
+
+
+def write_config(target: Target, work: Path) -> None:
+    """The work tree's pyproject: mutmut's settings (today's test files) and pytest's."""
     pytest_conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
     mutated = "src/" + target.module.replace(".", "/") + ".py"
     config = {
@@ -181,9 +204,10 @@ def lay_out(target: Target, work: Path, exclude: str | None) -> None:
         ],
         "pytest_add_cli_args_test_selection": test_paths(target),
         "use_git_change_detection": False,
-        # wall-clock limit per mutant = 20 x (its tests' clean time + 1 s): generous, since a
-        # shared machine's load stretches wall time; only a mutant that loops should hit it
-        "timeout_multiplier": 20.0,
+        # CPU-time limit per mutant = 2 x multiplier x (its tests' clean time + 1 s), the
+        # clean time as measured under mutmut's tracing: generous, only a mutant that loops
+        # (or slows its tests many times over) should hit it
+        "timeout_multiplier": target.timeout_multiplier,
     }
     (work / "pyproject.toml").write_text(
         "[tool.mutmut]\n"
@@ -206,8 +230,12 @@ def mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def verdicts(meta: Path) -> dict[str, str]:
+    """Each mutant's status; "not checked" for a mutant without a result (a run stopped)."""
     codes = json.loads(meta.read_text())["exit_code_by_key"]
-    return {name: STATUS.get(code, "suspicious") for name, code in sorted(codes.items())}
+    return {
+        name: "not checked" if code is None else STATUS.get(code, "suspicious")
+        for name, code in sorted(codes.items())
+    }
 
 
 def run_target(target: Target, args: argparse.Namespace) -> None:
@@ -216,9 +244,22 @@ def run_target(target: Target, args: argparse.Namespace) -> None:
     names: list[str] = []
     if args.retest and meta.exists():
         # survivors, timeouts and untested mutants of the last run, against today's tests
-        names = [m for m, v in verdicts(meta).items() if v not in {"killed", "segfault"}]
+        # (equivalent.md's mutants cannot be killed: not re-tested)
+        equivalent = load_equivalent()
+        names = [
+            m
+            for m, v in verdicts(meta).items()
+            if v not in {"killed", "segfault"} and m not in equivalent
+        ]
+        if args.sample:
+            # a seeded uniform sample of all the module's mutants; those already decided keep
+            # their verdict, the rest of the sample runs
+            everything = sorted(verdicts(meta))
+            chosen = set(random.Random(0).sample(everything, min(args.sample, len(everything))))
+            names = [m for m in names if m in chosen]
         for dest in (work / "tests", work / "mutants" / "tests"):
             copy_tests(dest, None)
+        write_config(target, work)  # test files added since are selected too
         print(f"== {target.module}: re-testing {len(names)} mutants", flush=True)
     else:
         lay_out(target, work, args.exclude_tests)
@@ -253,13 +294,13 @@ def collect(target: Target, equivalent: dict[str, str]) -> Result | None:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| module | mutants | equivalent | killed (timeouts) | survived | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| module | mutants | equivalent | killed (timeouts) | survived | not checked | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
             f"| `{r.target.module}` | {r.total} | {len(r.equivalent)} | {r.killed} ({r.timeouts}) "
-            f"| {len(r.survivors)} | {r.score:.1f} % |"
+            f"| {len(r.survivors)} | {r.unchecked} | {r.score:.1f} % |"
         )
     return "\n".join(lines)
 
@@ -289,7 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--retest",
         action="store_true",
-        help="re-test only the last run's survivors, timeouts and untested mutants",
+        help="re-test only the last run's survivors, timeouts and untested mutants (not those"
+        " listed in equivalent.md)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="with --retest: only a seeded random sample of N of all the module's mutants",
     )
     parser.add_argument(
         "--exclude-tests", metavar="GLOB", help="leave test files matching GLOB out (a baseline)"
@@ -321,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                     "equivalent": len(r.equivalent),
                     "killed": r.killed,
                     "survived": r.survivors,
+                    "not_checked": r.unchecked,
                     "score": round(r.score, 1),
                 }
                 for r in results

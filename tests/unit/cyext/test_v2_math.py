@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -125,6 +126,8 @@ def test_reverts(impl: ModuleType) -> None:
         (lambda: impl.get_amount_out(1, 1, 0), InsufficientLiquidity, None),
         (lambda: impl.get_amount_in(0, 1, 1), InsufficientOutputAmount, None),
         (lambda: impl.get_amount_in(1, 0, 1), InsufficientLiquidity, None),
+        (lambda: impl.get_amount_in(1, 10, 0), InsufficientLiquidity, None),
+        (lambda: impl.get_amount_in(1, 10, 1), DivisionByZero, "division by zero"),
         (lambda: impl.get_amount_in(5, 10, 5), DivisionByZero, "division by zero"),
         (lambda: impl.get_amount_in(6, 10, 5), MathOverflow, SUB_UNDERFLOW),
         (lambda: impl.get_amount_out(U256, 1, 1), MathOverflow, MUL_OVERFLOW),
@@ -348,6 +351,12 @@ def test_optimal_two_pool_is_the_brute_force_argmax(
         (7, 60_000, 30, 50_000, 9, 5),
         (201_741, 55, 30, 29, 138_630, 25),  # x window > ENUM_CAP: exact mid enumeration
         (286_714, 100, 30, 22, 91_505, 25),
+        # found by surviving mutants: a tie with a smaller input at the window's edge (two),
+        # a seed whose next mid amount is b1 itself, and a best input that only breaks even
+        (55, 4826, 0, 48, 3395, 5),
+        (5, 1624, 0, 3645, 30, 25),
+        (54, 3, 25, 4, 4034, 5),
+        (52, 23, 100, 17, 59, 100),
     ],
 )
 @pytest.mark.parametrize("impl", IMPLS)
@@ -405,6 +414,133 @@ def test_optimal_two_pool_deep_pools(row: tuple[int, int, int, int, int, int]) -
     assert p == o - x > 0
     assert p >= _profit(kernel, x + 1, *row)
     assert x == 1 or p >= _profit(kernel, x - 1, *row)
+
+
+def _closed_form(a1: int, b1: int, f1: int, b2: int, a2: int, f2: int) -> int:
+    """floor(x*) of the module docstring: D (sqrt(g1 g2 a1 b1 a2 b2) - D a1 b2) / (g1 (D b2 +
+    g2 b1)), exact integers (the floor of an exact root, then of the quotient)."""
+    g1, g2 = D - f1, D - f2
+    return D * (math.isqrt(g1 * g2 * a1 * b1 * a2 * b2) - D * a1 * b2) // (g1 * (D * b2 + g2 * b1))
+
+
+def _brute_profit(x: int, a1: int, b1: int, f1: int, b2: int, a2: int, f2: int) -> int:
+    m = _out(x, a1, b1, f1)
+    return (_out(m, b2, a2, f2) if m else 0) - x
+
+
+def _first_input_reaching(mid: int, a1: int, b1: int, f1: int) -> int:
+    """The smallest x whose first-pool output is at least ``mid`` (binary search on _out)."""
+    lo, hi = 0, 1
+    while _out(hi, a1, b1, f1) < mid:
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        m = (lo + hi) // 2
+        lo, hi = (lo, m) if _out(m, a1, b1, f1) >= mid else (m, hi)
+    return hi
+
+
+def _seeds(row: tuple[int, int, int, int, int, int]) -> list[int]:
+    """The inputs the search starts from: floor(x*) and floor(x*) + 1, and the first inputs of
+    the mid amount of floor(x*) and of the next mid amount."""
+    a1, b1, f1 = row[:3]
+    x0 = _closed_form(*row)
+    m0 = _out(max(x0, 1), a1, b1, f1)
+    return [x for x in (x0, x0 + 1) if x >= 1] + [
+        _first_input_reaching(mid, a1, b1, f1) for mid in (m0, m0 + 1) if 1 <= mid < b1
+    ]
+
+
+def _climbed(row: tuple[int, int, int, int, int, int]) -> int:
+    """The deep-pool search written out: the best seed (the smallest on equal profit), then
+    strict improvements only, one unit at a time, the left neighbour tried first."""
+    x = min(_seeds(row), key=lambda s: (-_brute_profit(s, *row), s))
+    while True:
+        if x > 1 and _brute_profit(x - 1, *row) > _brute_profit(x, *row):
+            x -= 1
+        elif _brute_profit(x + 1, *row) > _brute_profit(x, *row):
+            x += 1
+        else:
+            return x
+
+
+# deep pools whose best seed is not a local optimum: the climb moves (one step left; the
+# first and third have a tie two steps left, where a climb on ties would keep going)
+CLIMBING_ROWS = [
+    (
+        116065054578824122709422507109,
+        292939034924545931927577690112,
+        30,
+        4572641154732286372776771584,
+        1826442336513119105226637312,
+        0,
+    ),
+    (13783544970, 16306729574, 5, 492212450302, 424310017180, 30),
+    (19199183013091577856, 555535584786567135232, 100, 2853826271168970240, 155896738675876640, 5),
+    (
+        18437967306010002456576,
+        24599638029557286567936,
+        5,
+        274534646055774499897344,
+        206229420620655139749888,
+        0,
+    ),
+]
+
+
+def _deep_rows() -> list[tuple[int, int, int, int, int, int]]:
+    rng = random.Random(2026)
+    rows = []
+    while len(rows) < 40:
+        f1, f2 = rng.choice((30, 25, 5, 0, 100)), rng.choice((30, 25, 5, 0, 100))
+        a1 = rng.randint(10**12, 10**30)
+        b1 = int(a1 * 10 ** rng.uniform(-3, 3))
+        # pool 2 pays (f1 + f2) / D + 0.3..5 % more for B: a profit after both fees
+        k, spread = 10 ** rng.uniform(-1, 1), (f1 + f2) / D + rng.uniform(0.003, 0.05)
+        b2, a2 = int(b1 * k), int(a1 * k * (1 + spread))
+        if all(1 <= v <= U112 for v in (a1, b1, b2, a2)):
+            rows.append((a1, b1, f1, b2, a2, f2))
+    return rows
+
+
+def _assert_deep_local_optimum(impl: ModuleType, row: tuple[int, int, int, int, int, int]) -> int:
+    """The result is exact for its input, positive, a local optimum against its brute-force
+    neighbours, at least as good as every seed, and the input the search written out in
+    ``_climbed`` reaches; and the case is deep: the input and the mid amount both span more
+    than ENUM_CAP values where the profit could reach the result's, so no enumeration settled
+    it. Returns the input."""
+    a1, b1, f1, b2, a2, f2 = row
+    x, m, o, p = impl.optimal_two_pool(*row)
+    assert m == _out(x, a1, b1, f1) and o == _out(m, b2, a2, f2) and p == o - x > 0, row
+    assert p >= _brute_profit(x + 1, *row) and p >= _brute_profit(x - 1, *row), row
+    assert all(p >= _brute_profit(s, *row) for s in _seeds(row)), row
+    assert x == _climbed(row), row
+    # f(x) - x >= p on [lo, hi], the real roots of R x^2 + (Q + R p - P) x + p Q = 0
+    g1, g2 = D - f1, D - f2
+    big_p, big_q, big_r = g1 * g2 * b1 * a2, D * D * a1 * b2, g1 * (D * b2 + g2 * b1)
+    bq = big_p - big_q - big_r * p
+    root = math.isqrt(bq * bq - 4 * big_r * p * big_q)
+    lo, hi = (bq - root) // (2 * big_r), (bq + root) // (2 * big_r)
+    assert hi - lo > 2 * twin.ENUM_CAP, row
+    assert _out(hi, a1, b1, f1) - _out(lo, a1, b1, f1) > 2 * twin.ENUM_CAP, row
+    return x
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("row", CLIMBING_ROWS)
+def test_optimal_two_pool_deep_pools_climb_by_strict_improvements(
+    impl: ModuleType, row: tuple[int, int, int, int, int, int]
+) -> None:
+    """Deep pools where the climb moves: the result beats every seed strictly."""
+    _assert_deep_local_optimum(impl, row)
+    assert impl.optimal_two_pool(*row)[3] > max(_brute_profit(s, *row) for s in _seeds(row))
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_optimal_two_pool_deep_pools_are_local_optima(impl: ModuleType) -> None:
+    """Forty seeded random deep cycles (1e12..1e30 reserves, 0.3..5 % beyond the fees): each
+    result is the climb of its best seed, a brute-force local optimum."""
+    for row in _deep_rows():
+        _assert_deep_local_optimum(impl, row)
 
 
 @pytest.mark.parametrize("impl", IMPLS)

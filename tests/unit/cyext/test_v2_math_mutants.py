@@ -170,6 +170,8 @@ def test_packed_column_errors_name_the_column(impl: ModuleType) -> None:
                 impl.get_amount_out_packed(*cols)
             message = str(info.value)
             assert message.startswith(name + ":") and words in message, message
+            if words.endswith("amounts has 2"):  # the counts are whole numbers
+                assert message == f"{name}: {words}", message
     for bad, error in ((b"\0" * 33, ValueError), (strided, ValueError), (None, TypeError)):
         with pytest.raises(error, match=r"^column: "):
             impl.unpack_u256(bad)
@@ -296,3 +298,32 @@ def test_dependent_quotes_bounds_are_exact(impl: ModuleType) -> None:
     message = r"^amount_in and the reserves must be in \[1, 2\*\*111\)$"
     with pytest.raises(ValueError, match=message):
         impl._dependent_quotes(0, 10, 10, 30, 1)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_quote_batch_rows_are_the_contracts_quotes(impl: ModuleType) -> None:
+    """get_amount_out_batch: each row is getAmountOut's result, a row that reverts is None,
+    and an argument out of range raises as the single call does."""
+    rows = [
+        (10**18, 10**21, 2 * 10**21, 30),
+        (1, 1, 1, 30),  # rounds to 0: a result, not a revert
+        (0, 10, 10, 30),  # INSUFFICIENT_INPUT_AMOUNT
+        (5, 0, 10, 25),  # INSUFFICIENT_LIQUIDITY
+        (U256, 1, 1, 30),  # ds-math-mul-overflow
+        (997, 1000, 1000, 25),
+    ]
+    want = [
+        10**18 * 997 * 2 * 10**21 // (10**21 * 1000 + 10**18 * 997),
+        0,
+        None,
+        None,
+        None,
+        997 * 9975 * 1000 // (1000 * 10_000 + 997 * 9975),
+    ]
+    assert impl.get_amount_out_batch(rows) == want
+    assert impl.get_amount_out_batch(iter(rows[:2])) == want[:2]
+    assert impl.get_amount_out_batch([]) == []
+    with pytest.raises(UintRangeError):
+        impl.get_amount_out_batch([(1, 2**256, 1, 30)])
+    with pytest.raises(FeeError):
+        impl.get_amount_out_batch([(1, 1, 1, 10_000)])

@@ -5,6 +5,8 @@ not read back from the code under test."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from arbstream.config import ChainConfig, TokenConfig
@@ -152,3 +154,41 @@ def test_cycle_errors_say_what_is_wrong() -> None:
     with pytest.raises(SchemaError) as broken:
         strategy.cycle_from_legs(opp.legs[:2], pools)
     assert f"hops do not chain: {C} then {A}" in str(broken.value)
+
+
+def test_a_break_even_record_is_zero_usd_not_negative_zero() -> None:
+    """Gas equal to the profit: net 0, and its USD value is +0.0 (a -0.0 would be written
+    to the record as such)."""
+    _, sized = _triangle()
+    gas = strategy.GasCost(1, 1, 1, sized.profit)
+    opp = strategy.opportunity(sized, gas, _valuation(), strategy.Trigger(1, "0x", 0, 0))
+    assert opp.net_profit == 0
+    assert math.copysign(1.0, opp.net_profit_usd) == 1.0 and opp.net_profit_usd == 0.0
+
+
+def test_no_record_for_a_cycle_sized_to_nothing() -> None:
+    """A cycle without amounts (sized to 0) has no legs to describe: opportunity() refuses
+    it rather than writing a record without legs."""
+    cycle, _ = _triangle()
+    unsized = strategy.SizedCycle(cycle, 0, ())
+    with pytest.raises(ValueError):
+        strategy.opportunity(
+            unsized, strategy.GasCost(1, 1, 1, 1), _valuation(), strategy.Trigger(1, "0x", 0, 0)
+        )
+
+
+def test_latency_is_the_detected_stamp_minus_the_ingest_stamp() -> None:
+    """One clock reading per record: ``latency_ms`` is exactly ``detected_ts_ms`` minus the
+    ingest stamp. Records are built until the millisecond has turned 50 times (bounded), so
+    a second reading of the clock would show as a record whose two stamps disagree."""
+    _, sized = _triangle()
+    gas, valuation = strategy.GasCost(1, 1, 1, 1), _valuation()
+    ingest = now_ms() - 1_000
+    stamps = set()
+    for _ in range(500_000):
+        opp = strategy.opportunity(sized, gas, valuation, strategy.Trigger(1, "0x", 0, ingest))
+        assert opp.latency_ms == float(opp.detected_ts_ms - ingest)
+        stamps.add(opp.detected_ts_ms)
+        if len(stamps) > 50:
+            break
+    assert len(stamps) > 50, f"the clock turned only {len(stamps)} times in 500,000 records"

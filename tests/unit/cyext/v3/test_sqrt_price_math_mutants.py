@@ -234,3 +234,22 @@ def test_token1_helper_at_the_uint160_branch_edge(m: Any) -> None:
     # price + step == uint256.max exactly: LowGasSafeMath passes, SafeCast.toUint160 reverts
     with pytest.raises(SafeCastOverflow):
         fn(U160, 1, 2**160 - 2**64, True)
+
+
+@pytest.mark.parametrize("m", IMPLS)
+def test_token0_helper_at_the_uint256_branch_edges(m: Any) -> None:
+    """``L * 2**96 + amount * P`` exactly uint256.max does not wrap: the contract takes the
+    exact step (mulDivRoundingUp), where the fallback's early division would round
+    differently. At price 1 with the sum past uint256, the fallback's LowGasSafeMath.add
+    reverts (the price is not 0: no division by zero)."""
+    fn = m.get_next_sqrt_price_from_amount0_rounding_up
+    price = 83907210077366307781535322000513634241262755
+    liquidity = 72595533331034873910979219030754781375
+    amount = 1380001660462777293019479831765237
+    lq = liquidity * Q96
+    assert lq + amount * price == U256
+    exact = ceil(Fraction(lq * price, lq + amount * price))
+    assert exact != ceil(Fraction(lq, lq // price + amount))  # the fallback's would differ
+    assert fn(price, liquidity, amount, True) == exact == 4167828834601876216634289756800962
+    with pytest.raises(SafeMathOverflow):
+        fn(1, 1, U256, True)
