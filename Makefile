@@ -44,9 +44,9 @@ test: setup
 	# again on the pure-Python twins; explicit kernel-vs-twin comparisons already ran above
 	ARBSTREAM_NO_CYTHON=1 $(PY) -m pytest -q -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED) -m "not parity" tests/unit
 
-# worker fault scenarios (a stream worker stopped and replaced mid-input), FAULT_ROUNDS times;
-# not in `make test`: the replaced worker still stalls on one partition now and then (README,
-# "Known limits")
+# stream worker fault scenarios (a worker replaced mid-input; two workers sharing the input),
+# FAULT_ROUNDS times; not in `make test`: after a rebalance a worker still stalls on a
+# partition now and then (README, "Known limits")
 FAULT_ROUNDS ?= 5
 test-faults: setup
 	@pass=0; for i in $$(seq $(FAULT_ROUNDS)); do \

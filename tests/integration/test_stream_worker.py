@@ -12,7 +12,9 @@ none extra, none twice.
   never fetches one of its partitions past the committed offset (Faust's consumer idle,
   the group stable, the records readable by a plain consumer); cause not found yet.
 - Two workers of one app sharing the input's partitions: the group reaches the last offset
-  of every partition, and each opportunity is emitted once.
+  of every partition, and each opportunity is emitted once. Also marked ``fault``: the same
+  stall after the group's rebalance (one fresh-clone CI run of four: two partitions
+  committed 4 and 5 of 48).
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ async def test_a_new_worker_recovers_the_pair_state_from_the_changelog(
     _compare(await _emitted(settings), want)
 
 
+@pytest.mark.fault
 async def test_two_workers_reach_the_end_and_emit_each_opportunity_once(
     stack: LocalStack, run_dir: Path, unique: str
 ) -> None:
