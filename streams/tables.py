@@ -124,11 +124,6 @@ class DeferredTable(CachedTable[V]):
         """``value`` is the value of ``key`` from now on; the table gets it at :meth:`flush`."""
         self._staged[key] = (value, partition)
 
-    @property
-    def pending(self) -> int:
-        """Keys staged and not yet flushed."""
-        return len(self._staged)
-
     def flush(self) -> set[int | None]:
         """Write every staged value to the table and its changelog; returns the changelog
         partitions written."""

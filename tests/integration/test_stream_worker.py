@@ -44,7 +44,8 @@ PARTITIONS = 4
 WAIT_S = 240.0
 
 
-def _settings(stack: LocalStack, run_dir: Path, unique: str) -> tuple[Settings, Path]:
+async def _settings(stack: LocalStack, run_dir: Path, unique: str) -> tuple[Settings, Path]:
+    """Settings on unique topics (created) and the config file the workers read."""
     base = stack.settings(reference_settings())
     settings = reference_settings(
         broker_url=base.broker_url,
@@ -56,6 +57,7 @@ def _settings(stack: LocalStack, run_dir: Path, unique: str) -> tuple[Settings, 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = settings.data_dir / "config.json"
     config.write_text(settings_to_json(settings))
+    await ensure_topics(settings.bootstrap_servers, settings.topics)
     return settings, config
 
 
@@ -127,8 +129,7 @@ def _compare(got: list[tuple[object, ...]], want: list[tuple[object, ...]]) -> N
 async def test_a_new_worker_recovers_the_pair_state_from_the_changelog(
     stack: LocalStack, run_dir: Path, unique: str
 ) -> None:
-    settings, config = _settings(stack, run_dir, unique)
-    await ensure_topics(settings.bootstrap_servers, settings.topics)
+    settings, config = await _settings(stack, run_dir, unique)
     events = recorded_input(seed=23, n=1200, pairs=12)
     want = reference(events)
     half = len(events) // 2
@@ -153,8 +154,7 @@ async def test_a_new_worker_recovers_the_pair_state_from_the_changelog(
 async def test_two_workers_reach_the_end_and_emit_each_opportunity_once(
     stack: LocalStack, run_dir: Path, unique: str
 ) -> None:
-    settings, config = _settings(stack, run_dir, unique)
-    await ensure_topics(settings.bootstrap_servers, settings.topics)
+    settings, config = await _settings(stack, run_dir, unique)
     events = recorded_input(seed=29, n=1200, pairs=12)
     want = reference(events)
     assert len(want) > 40, "the input must produce opportunities"
