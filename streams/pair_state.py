@@ -7,8 +7,10 @@ place, event by event (no copy of the pair per event); the detector writes it ba
 
 History: each pool keeps its Syncs ordered by (block, log index), so a retraction
 (``removed``, a reorg) restores the state before the retracted Sync: those of blocks that a
-reorg can still undo (above the caller's ``final_block``, the chain's newest block minus its
-``reorg_depth``) and the newest one at or below it, at most :data:`HISTORY`. An event's
+reorg can still undo (above the caller's ``final_block``: the detector passes the applied
+Sync's own block minus the chain's ``reorg_depth``, which depends on the pair's events alone,
+not on how a worker's partitions interleave) and the newest one at or below it, at most
+:data:`HISTORY`. An event's
 identity within its chain is (block hash, log index); the transaction hash adds nothing to
 it and is not stored.
 

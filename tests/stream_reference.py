@@ -108,14 +108,13 @@ def facing(pool: PoolEvent, token: str) -> tuple[int, int]:
 
 
 def reference(events: list[PoolEvent], reorg_depth: int = 64) -> list[tuple[Any, ...]]:
-    """Opportunities of pricing after every event, one at a time. Each pool keeps its Syncs
-    of the last ``reorg_depth`` blocks of its chain and the newest one before them, at most
-    16: a retraction of anything older finds nothing to restore."""
+    """Opportunities of pricing after every event, one at a time. When a Sync arrives, its
+    pool keeps its Syncs of the last ``reorg_depth`` blocks before the Sync's own block and
+    the newest one before them, at most 16: a retraction of anything older finds nothing to
+    restore."""
     history: dict[str, list[PoolEvent]] = defaultdict(list)  # pool -> its live Syncs
-    head: dict[int, int] = {}
     out = []
     for e in events:
-        head[e.chain_id] = max(head.get(e.chain_id, -1), e.block_number)
         ident = (e.block_hash, e.tx_hash, e.log_index)
         history[e.pool] = [
             h for h in history[e.pool] if (h.block_hash, h.tx_hash, h.log_index) != ident
@@ -125,7 +124,7 @@ def reference(events: list[PoolEvent], reorg_depth: int = 64) -> list[tuple[Any,
         history[e.pool].append(e)
         history[e.pool].sort(key=lambda h: (h.block_number, h.log_index))
         kept = history[e.pool][-16:]
-        final = [h for h in kept if h.block_number <= head[e.chain_id] - reorg_depth]
+        final = [h for h in kept if h.block_number <= e.block_number - reorg_depth]
         history[e.pool] = kept[max(0, len(final) - 1) :]
         me = history[e.pool][-1]
         best = None

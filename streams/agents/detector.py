@@ -53,25 +53,23 @@ class Detector:
         self.weth = {c.chain_id: c.weth for c in settings.chains}
         self.cfg = settings.detector
         self.reorg_depth = {c.chain_id: c.reorg_depth for c in settings.chains}
-        #: per chain, the newest block seen in an event (Syncs older than its reorg depth
-        #: are final: see :mod:`arbstream.streams.pair_state`)
-        self.heads: dict[int, int] = {}
 
     def detect(self, rows: list[Any], partition: int | None = None) -> list[Opportunity]:
         """The opportunities of one record's events (rows of :func:`decode_batch`), read
         from ``partition``: the pairs' changed states are staged in the ``pair_state`` table
         for that changelog partition (written when the worker commits)."""
-        # each Sync with the newest block seen so far (in record order) minus the reorg depth
+        # each Sync with its final block: its own block minus the chain's reorg depth (the
+        # chain has reached at least the Sync's block). Not the newest block this worker has
+        # seen: that depends on how its partitions' records interleave, so a restart or a
+        # rebalance would prune other Syncs than an uninterrupted run (found by the
+        # replaced-worker test of tests/integration/test_stream_worker.py)
         by_pair: dict[str, list[tuple[Any, int]]] = {}
-        heads = self.heads
+        depth = self.reorg_depth
         for row in rows:
             if row.kind != "Sync":
                 continue
             chain = row.chain_id
-            head = heads.get(chain, -1)
-            if row.block_number > head:
-                heads[chain] = head = row.block_number
-            final = head - self.reorg_depth.get(chain, MAX_REORG_DEPTH)
+            final = row.block_number - depth.get(chain, MAX_REORG_DEPTH)
             by_pair.setdefault(pair_key(chain, row.token0, row.token1), []).append((row, final))
         triggers: list[tuple[Any, int, int]] = []  # (row, first pool pair, end)
         pool_pairs: list[tuple[V2PoolState, V2PoolState]] = []
