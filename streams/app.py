@@ -13,6 +13,7 @@ import logging
 import faust
 
 from arbstream.config import Settings
+from arbstream.streams.recovery import TableManager
 from arbstream.streams.transport import LowLatencyApp
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def create_app(settings: Settings, app_id: str | None = None) -> faust.App:
         table_standby_replicas=0,
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         producer_max_request_size=4 * PRODUCER_BATCH_BYTES,
+        # table recovery that does not stall the group after a rebalance: streams.recovery
+        TableManager=TableManager,
     )
     app.fetch_max_wait_ms = settings.fetch_max_wait_ms
     # the buffer of table changelog writes: past this size Faust stops delivering records to

@@ -157,52 +157,24 @@ def pair_state_table(
     return DeferredTable(table, PairState.encode, PairState.decode, PairState, write)
 
 
-#: key of the record that seals a changelog partition after a flush (JSON-encoded, as the
-#: tables' keys are; a tombstone: recovery deletes the key, which nothing reads)
-SEAL_KEY = "__seal__"
-
-
 class FlushOnCommit(faust.Sensor):
-    """Flushes deferred tables when the consumer starts a commit, and seals their changelogs
-    before the offsets are committed.
+    """Flushes deferred tables when the consumer starts a commit.
 
-    :meth:`on_commit_initiated` (Faust's commit sensor, synchronous) queues the changelog
-    messages ahead of the producer flush that Faust awaits before committing offsets.
-    :meth:`seal` (awaited by the worker's consumer right before that, see
-    ``streams.transport``) first waits for those messages, then writes one tombstone to each
-    changelog partition written, in a produce request of its own. Why: tansu reports a
-    partition's end offset as the base offset of its last record batch plus one (measured:
-    after a batch of 3 records at offsets 1-3 it reports 2, not 4), and Faust's table
-    recovery reads a changelog only up to that end: a new or rebalanced worker missed the
-    last records of each flush and started from stale pair states. A last batch of one record
-    makes the reported end the true end."""
+    :meth:`on_commit_initiated` (Faust's commit sensor, synchronous) runs before the
+    consumer picks the offsets to commit, and queues the changelog messages ahead of the
+    producer flush that Faust awaits before it commits them: the changelog holds the state of
+    every committed record (and perhaps of a few records after them, which a recovered worker
+    replays idempotently). Table recovery reads each changelog to its true end, not to
+    tansu's reported end, which stops short of the last batch (``streams.transport``)."""
 
-    def __init__(self, tables: list[tuple[DeferredTable[Any], Any]]) -> None:
+    def __init__(self, tables: list[DeferredTable[Any]]) -> None:
         super().__init__()
-        #: (deferred table, its Faust table)
         self.tables = tables
-        self._unsealed: set[tuple[str, int]] = set()
 
     def on_commit_initiated(self, consumer: Any) -> Any:
-        for table, faust_table in self.tables:
-            written = table.flush()
-            topic = faust_table.changelog_topic.get_topic_name()
-            self._unsealed.update((topic, p) for p in written if p is not None)
+        for table in self.tables:
+            table.flush()
         return None
-
-    async def seal(self, producer: Any) -> None:
-        """Wait for the flushed changelog messages, then seal each partition written."""
-        if not self._unsealed:
-            return
-        unsealed, self._unsealed = self._unsealed, set()
-        await producer.flush()
-        sent = [
-            await producer.send(topic, _encode(SEAL_KEY), None, p, None, None)
-            for topic, p in sorted(unsealed)
-        ]
-        await producer.flush()
-        for fut in sent:
-            await fut
 
 
 def _options() -> dict[str, Any]:
@@ -233,7 +205,5 @@ class Tables:
             chain_gas=ExactTable(app.GlobalTable("chain_gas", **_options())),
             native_price=ExactTable(app.GlobalTable("native_price", **_options())),
         )
-        flusher = FlushOnCommit([(tables.pair_state, pair_state)])
-        app.sensors.add(flusher)
-        app.before_commit.append(flusher.seal)  # type: ignore[attr-defined]
+        app.sensors.add(FlushOnCommit([tables.pair_state]))
         return tables

@@ -1,21 +1,27 @@
-"""Faust's aiokafka transport with a configurable fetch wait.
+"""Faust's aiokafka transport with a configurable fetch wait and true end offsets.
 
 Faust hard-codes ``fetch_max_wait_ms=1500`` for its worker consumer. A broker that holds
 a fetch for that long even when records arrive in the meantime (tansu does: measured
 413 ms median delivery latency at 1500 ms against 24 ms at 100 ms, same run) turns every
-hop of the pipeline into hundreds of milliseconds. ``LowLatencyApp`` keeps Faust as it is,
-sets that one consumer setting from ``Settings.fetch_max_wait_ms``, and runs
-``before_commit`` hooks ahead of each offset commit.
+hop of the pipeline into hundreds of milliseconds. ``LowLatencyApp`` keeps Faust as it is
+and sets that one consumer setting from ``Settings.fetch_max_wait_ms``.
+
+The worker consumer's ``highwaters`` (the end offsets that table recovery reads each
+changelog partition up to) are the true ends (:func:`arbstream.log.true_end_offsets`):
+tansu reports the base offset of a partition's last record batch plus one, and a recovery
+that stopped there started from the state before the last records of each changelog flush.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TransportT
+from faust.types import TP, TransportT
+
+from arbstream.log import true_end_offsets
 
 
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -38,24 +44,19 @@ def transport_class(fetch_max_wait_ms: int) -> type[faust_aiokafka.Transport]:
         def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
             return thread_cls(self, loop=self.loop, beacon=self.beacon)
 
-        async def _commit_offsets(self, offsets: Any, start_new_transaction: bool = True) -> bool:
-            for hook in getattr(self.app, "before_commit", ()):
-                await hook(self.app.producer)
-            return bool(await super()._commit_offsets(offsets, start_new_transaction))
+        async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
+            reported = await super().highwaters(*partitions)
+            transport: Any = self.transport
+            servers = faust_aiokafka.server_list(transport.url, transport.default_port)
+            return await true_end_offsets(",".join(servers), reported)
 
     return type("Transport", (faust_aiokafka.Transport,), {"Consumer": LowLatencyConsumer})
 
 
 class LowLatencyApp(faust.App):
-    """A Faust app using :func:`transport_class`; ``fetch_max_wait_ms`` is set per app.
-    ``before_commit`` hooks (``async hook(producer)``) run before every offset commit, after
-    Faust's commit sensors (e.g. ``streams.tables.FlushOnCommit.seal``)."""
+    """A Faust app using :func:`transport_class`; ``fetch_max_wait_ms`` is set per app."""
 
     fetch_max_wait_ms: int = 1500
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.before_commit: list[Callable[[Any], Awaitable[None]]] = []
 
     def _new_transport(self) -> TransportT:
         return transport_class(self.fetch_max_wait_ms)(self.conf.broker_consumer, self)
