@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 
-.PHONY: all setup demo test test-faults test-fast check bench bench-stream mutate contracts build clean
+.PHONY: all setup demo test test-faults test-fast check bench bench-stream bench-replays mutate contracts build clean
 
 all: setup
 
@@ -75,6 +75,11 @@ bench: setup $(BENCH_PEER)/.installed
 # the stream path alone (broker + Faust workers); e.g. STREAM_BENCH_ARGS="--events 200000"
 bench-stream: setup
 	$(PY) bench/stream_bench.py $(STREAM_BENCH_ARGS)
+
+# ten two-worker runs of the bench input, each checked to reach the end and emit each
+# opportunity once (a stalled group fails it); ~15 minutes on two cores
+bench-replays: setup
+	$(PY) bench/stream_bench.py --workers --rates --replays 10 --out bench/replay_results.json $(STREAM_BENCH_ARGS)
 
 # Mutation testing (not in CI): mutmut over tests/mutation/targets.toml, one module at a time,
 # unit tests only. mutmut needs a newer click than faust allows, so it lives in its own venv

@@ -1,8 +1,9 @@
 """The detector's state of one token pair: every pool of the pair with its recent Syncs.
 
 A :class:`PairState` lives in the worker's memory as pool-model objects and is changed in
-place, event by event (no copy of the pair per event); the detector writes it back to the
-``pair_state`` table once per record, and the table's changelog holds its compact wire form
+place, event by event (no copy of the pair per event); the detector stages it in the
+``pair_state`` table, which writes it once per commit, and the table's changelog holds its
+compact wire form
 (:meth:`PairState.encode`), so a restarted or rebalanced worker recovers it exactly.
 
 History: each pool keeps its Syncs ordered by (block, log index), so a retraction

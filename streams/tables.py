@@ -3,8 +3,8 @@
 - ``pair_state`` (partitioned by token pair, as ``dex.events`` is: see
   ``arbstream.framing``): every pool of one pair on one chain with its recent Syncs
   (:class:`~arbstream.streams.pair_state.PairState`, kept decoded in memory and written in
-  its compact wire form once per record), so a retraction can restore the state before the
-  retracted Sync.
+  its compact wire form once per commit: :class:`DeferredTable`), so a retraction can
+  restore the state before the retracted Sync.
 - ``chain_gas`` (global): latest base fee per chain, from ``chain.blocks``.
 - ``native_price`` (global): per chain and token, the reserves of the deepest pool
   against the wrapped native token, to convert gas cost into a start token (written at

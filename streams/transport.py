@@ -15,7 +15,7 @@ that stopped there started from the state before the last records of each change
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -32,6 +32,30 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # read by AIOKafkaConsumer.start() when it builds its fetcher
         consumer._fetch_max_wait_ms = self.fetch_max_wait_ms
         return consumer
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        return cast(Mapping[TP, int], await self.call_thread(self._seek_to_committed))
+
+    async def _seek_to_committed(self) -> Mapping[Any, int | None]:
+        """aiokafka's ``seek_to_committed``, and source partitions with nothing committed
+        yet go back to where the group's reset policy starts.
+
+        Faust seeks to the committed offsets to take back records fetched while the flow was
+        off (they were dropped, not delivered: ``streams.recovery``); aiokafka seeks only the
+        partitions whose committed offset is above 0, so a new group (nothing committed) lost
+        every record fetched in that window (caught: a fresh two-worker group whose worker
+        had fetched both its partitions to the end and delivered nothing). Changelog
+        partitions stay where table recovery left them."""
+        consumer = self._ensure_consumer()
+        committed: Mapping[Any, int | None] = await consumer.seek_to_committed()
+        changelogs = self.app.tables.changelog_topics
+        fresh = [tp for tp, at in committed.items() if not at and tp.topic not in changelogs]
+        for tp in fresh:
+            if committed[tp] == 0 or self.app.conf.consumer_auto_offset_reset != "latest":
+                await consumer.seek_to_beginning(tp)
+            else:
+                await consumer.seek_to_end(tp)
+        return committed
 
 
 def transport_class(fetch_max_wait_ms: int) -> type[faust_aiokafka.Transport]:
