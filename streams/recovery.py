@@ -17,7 +17,10 @@ the worker idle and the records readable by a plain consumer.
 :class:`Recovery` stops the consumer's flow before Faust's own ``on_recovery_completed``,
 which turns it on again after the seek, together with the flow control: a fetch that
 returns in between is dropped and sought back (Faust's ``getmany`` does that when the flow
-is off), so every record reaches the stream once, after the seek.
+is off), so every record reaches the stream once, after the seek. The worker's consumer
+seeks a source partition with nothing committed yet back to its start
+(``streams.transport``): aiokafka's own seek leaves such a partition where the dropped fetch
+left it, and a new group lost those records.
 
 The end offsets recovery reads the changelogs up to come from the worker's consumer, which
 corrects tansu's (``streams.transport``, :func:`arbstream.log.true_end_offsets`).
