@@ -7,14 +7,17 @@ none extra, none twice.
 - A worker stopped half-way and a new one started on the same app: the second must recover
   every pair's state (pools and their Sync history) from the table's changelog, which the
   first wrote only when it committed (``streams.tables.DeferredTable``); a lost or stale
-  state shows as missing or different opportunities in the second half. Marked ``fault``
-  (``make test-faults``, not ``make test``): in about one round of three the new worker
-  never fetches one of its partitions past the committed offset (Faust's consumer idle,
-  the group stable, the records readable by a plain consumer); cause not found yet.
+  state shows as missing or different opportunities in the second half.
 - Two workers of one app sharing the input's partitions: the group reaches the last offset
-  of every partition, and each opportunity is emitted once. Also marked ``fault``: the same
-  stall after the group's rebalance (one fresh-clone CI run of four: two partitions
-  committed 4 and 5 of 48).
+  of every partition, and each opportunity is emitted once.
+
+Both are marked ``fault``: ``make test`` runs them once, ``make test-faults`` round after
+round. What they caught: a recovered worker that read every table value as JSON (crashed);
+recovery stopping at tansu's lagging end offsets (stale states); a final block that depended
+on how partitions interleave (missing opportunities after a restart); and the stalled group
+after a rebalance, Faust acking records it had skipped while its flow control was off
+(``streams.recovery``), and a new group losing the records fetched in that window
+(``streams.transport``).
 """
 
 from __future__ import annotations
