@@ -7,8 +7,11 @@
   restore the state before the retracted Sync.
 - ``chain_gas`` (global): latest base fee per chain, from ``chain.blocks``.
 - ``native_price`` (global): per chain and token, the reserves of the deepest pool
-  against the wrapped native token, to convert gas cost into a start token (written at
-  once: other workers read it).
+  against the wrapped native token, to convert gas cost into a start token. Staged like
+  ``pair_state`` (:func:`deferred_exact_table`) and written every quarter second by the
+  detector and at each commit: written per record, it was a changelog message for about
+  one Sync in five, each its own produce request at a paced rate (a fifth of a paced
+  worker's samples were socket writes).
 
 Values are stored as msgspec JSON bytes (the tables' and changelogs' serializer is
 ``raw``): token amounts exceed 64 bits, and Faust's own ``json`` codec switches to orjson
@@ -138,6 +141,14 @@ class DeferredTable(CachedTable[V]):
         self.table[key] = raw
 
 
+def deferred_exact_table(
+    table: MutableMapping[str, bytes], write: Writer | None = None
+) -> DeferredTable[Any]:
+    """An :class:`ExactTable`'s values (JSON-ready, a missing key reads as ``{}``) written
+    once per commit (:class:`DeferredTable`)."""
+    return DeferredTable(table, _encode, _decode, dict, write)
+
+
 def faust_writer(table: Any) -> Writer:
     """Writes to a Faust table's store and its changelog at the given partition (the
     partition of the record that changed the key, as Faust's own ``table[key] = v`` uses)."""
@@ -194,16 +205,17 @@ def _options() -> dict[str, Any]:
 class Tables:
     pair_state: DeferredTable[PairState]
     chain_gas: ExactTable
-    native_price: ExactTable
+    native_price: DeferredTable[Any]
 
     @classmethod
     def declare(cls, app: faust.App) -> Tables:
         """The app's tables; registers the sensor that flushes ``pair_state`` on commit."""
         pair_state = app.Table("pair_state", **_options())
+        native_price = app.GlobalTable("native_price", **_options())
         tables = cls(
             pair_state=pair_state_table(pair_state, faust_writer(pair_state)),
             chain_gas=ExactTable(app.GlobalTable("chain_gas", **_options())),
-            native_price=ExactTable(app.GlobalTable("native_price", **_options())),
+            native_price=deferred_exact_table(native_price, faust_writer(native_price)),
         )
-        app.sensors.add(FlushOnCommit([tables.pair_state]))
+        app.sensors.add(FlushOnCommit([tables.pair_state, tables.native_price]))
         return tables

@@ -34,6 +34,10 @@ from arbstream.streams.valuation import Valuation
 log = logging.getLogger(__name__)
 
 
+#: seconds between writes of the staged native prices (besides the one at each commit)
+NATIVE_FLUSH_S = 0.25
+
+
 class Detector:
     """Pair state and pricing of one worker: :meth:`detect` takes one record's events.
 
@@ -43,8 +47,11 @@ class Detector:
     moment, and all of a record's cycles are sized in one strategy call, so each event is
     priced exactly as if it had arrived alone. A changed pair is staged in the table and
     written (history included) once per commit of the worker, however many records changed
-    it (:class:`~arbstream.streams.tables.DeferredTable`); each native-price entry (a global
-    table, read by every worker) is written at once, once per record."""
+    it (:class:`~arbstream.streams.tables.DeferredTable`). Native-price entries (a global
+    table, read by every worker) are staged too and written every
+    :data:`NATIVE_FLUSH_S` seconds and at each commit: other workers see a price that
+    old at most, and a busy pair's price is one changelog message per flush, not one per
+    Sync."""
 
     def __init__(self, settings: Settings, tables: Tables) -> None:
         self.tables = tables
@@ -53,6 +60,7 @@ class Detector:
         self.weth = {c.chain_id: c.weth for c in settings.chains}
         self.cfg = settings.detector
         self.reorg_depth = {c.chain_id: c.reorg_depth for c in settings.chains}
+        self._native_flushed = time.monotonic()
 
     def detect(self, rows: list[Any], partition: int | None = None) -> list[Opportunity]:
         """The opportunities of one record's events (rows of :func:`decode_batch`), read
@@ -93,9 +101,13 @@ class Detector:
                         pool_pairs.append((me, other))
                 if len(pool_pairs) > start:
                     triggers.append((row, start, len(pool_pairs)))
-        for key, entry in native.items():
-            # written at once, not on commit: a global table that other workers read
-            self.tables.native_price[key] = entry
+        if native:
+            for key, entry in native.items():
+                self.tables.native_price.stage(key, entry, partition)
+            now = time.monotonic()
+            if now - self._native_flushed >= NATIVE_FLUSH_S:
+                self.tables.native_price.flush()
+                self._native_flushed = now
         if not pool_pairs:
             return []
         sized = strategy.size_two_pool(pool_pairs)

@@ -17,13 +17,13 @@ import pytest
 from arbstream.framing import decode_batch, frame
 from arbstream.schemas import PoolEvent
 from arbstream.streams.agents.detector import Detector
-from arbstream.streams.tables import ExactTable, Tables, pair_state_table
+from arbstream.streams.tables import ExactTable, Tables, deferred_exact_table, pair_state_table
 from tests.stream_reference import identity, recorded_input, reference, reference_settings
 
 
 def _tables() -> Tables:
     """The detector's three tables over plain dicts of bytes (what a Faust table holds)."""
-    return Tables(pair_state_table({}), ExactTable({}), ExactTable({}))
+    return Tables(pair_state_table({}), ExactTable({}), deferred_exact_table({}))
 
 
 def _detected(
