@@ -11,7 +11,9 @@ processes on it:
 - latency: one worker running, events published paced at the given rates with the ingest
   time stamped at publish; latency = each opportunity's ``detected_ts_ms`` minus its
   trigger event's ``event_ingest_ts_ms``, p50/p99 over the run and p50 per third of it (a
-  latency that grows over the run shows the worker falling behind);
+  latency that grows over the run shows the worker falling behind), and the baseline in
+  the same run: the same paced input read by a plain aiokafka consumer with the same fetch
+  wait (``broker_floor_*``: what the broker and the client cost without Faust);
 - replays (``--replays N``, ``make bench-replays``): N more two-worker runs of the whole
   input, each of which must reach the end of every partition (no commit for
   :data:`STALL_S` seconds fails it as a stalled group) with no opportunity emitted twice.
@@ -293,35 +295,89 @@ async def replays(
     }
 
 
+async def paced(
+    producer: AIOKafkaProducer,
+    topic: str,
+    market: Market,
+    rate: int,
+    args: argparse.Namespace,
+) -> tuple[int, float]:
+    """Publish ``rate`` events/s for ``args.seconds`` as an ingestor would (one flush per
+    block, ``args.blocks_per_s`` blocks a second, the ingest time stamped at the flush);
+    returns (events sent, the rate achieved)."""
+    tick = 1.0 / args.blocks_per_s
+    per_tick = max(1, round(rate * tick))
+    sent = 0
+    t0 = time.monotonic()
+    for i in range(int(args.seconds / tick)):
+        now_ms = time.time_ns() // 1_000_000
+        batch = [
+            PoolEvent(**{**e.to_dict(), "ingest_ts_ms": now_ms})
+            for e in market.steps(per_tick, per_block=per_tick)
+        ]
+        await publish(producer, topic, batch, args.partitions)
+        sent += len(batch)
+        delay = t0 + (i + 1) * tick - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    return sent, sent / (time.monotonic() - t0)
+
+
+def pct(xs: list[float], q: float) -> float:
+    return round(statistics.quantiles(xs, n=100)[int(q) - 1], 1) if len(xs) > 2 else 0.0
+
+
+async def broker_floor(
+    broker: TansuBroker, root: Path, market: Market, rate: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The baseline of :func:`latency` in the same run: the same paced input read by a plain
+    aiokafka consumer (no Faust, no detector) with the workers' fetch wait; a record's
+    latency is its arrival minus its create time (stamped at the flush, as ``ingest_ts_ms``
+    is). What the broker and the client alone cost."""
+    settings, _ = await prepare(broker, root, f"floor{rate}x{int(time.time())}", args)
+    tps = [TopicPartition(settings.topics.events, p) for p in range(args.partitions)]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=broker.bootstrap,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=args.fetch_wait_ms,
+    )
+    await consumer.start()
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    ages: list[float] = []
+
+    async def read() -> None:
+        while True:
+            got = await consumer.getmany(timeout_ms=1000)
+            now_ms = time.time() * 1000
+            ages.extend(now_ms - m.timestamp for msgs in got.values() for m in msgs)
+
+    reader = asyncio.create_task(read())
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    try:
+        await paced(producer, settings.topics.events, market, rate, args)
+        await asyncio.sleep(1.0)
+    finally:
+        reader.cancel()
+        await producer.stop()
+        await consumer.stop()
+    return {"rate": rate, "records": len(ages), "p50_ms": pct(ages, 50), "p99_ms": pct(ages, 99)}
+
+
 async def latency(
     broker: TansuBroker, root: Path, market: Market, rate: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    partitions, seconds = args.partitions, args.seconds
+    partitions = args.partitions
     settings, config = await prepare(broker, root, f"lat{rate}x{int(time.time())}", args)
-    tick = 1.0 / args.blocks_per_s  # one ingestor flush (a block's events) per tick
-    per_tick = max(1, round(rate * tick))
     with ProcessGroup() as group:
         proc = group.start(worker(settings, config, 0))
         assert proc.proc is not None and broker.proc is not None
         cpu0, broker0 = cpu_seconds(proc.proc.pid), cpu_seconds(broker.proc.pid)
         producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", linger_ms=0)
         await producer.start()
-        sent = 0
         try:
-            t0 = time.monotonic()
-            n_ticks = int(seconds / tick)
-            for i in range(n_ticks):
-                now_ms = time.time_ns() // 1_000_000
-                batch = [
-                    PoolEvent(**{**e.to_dict(), "ingest_ts_ms": now_ms})
-                    for e in market.steps(per_tick, per_block=per_tick)
-                ]
-                await publish(producer, settings.topics.events, batch, partitions)
-                sent += len(batch)
-                delay = t0 + (i + 1) * tick - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            achieved = sent / (time.monotonic() - t0)
+            sent, achieved = await paced(producer, settings.topics.events, market, rate, args)
         finally:
             await producer.stop()
         await asyncio.sleep(3.0)  # let the worker finish the tail
@@ -331,9 +387,7 @@ async def latency(
     opps.sort(key=lambda o: o.event_ingest_ts_ms)
     lat = [float(o.detected_ts_ms - o.event_ingest_ts_ms) for o in opps]
     thirds = [lat[i * len(lat) // 3 : (i + 1) * len(lat) // 3] for i in range(3)]
-
-    def pct(xs: list[float], q: float) -> float:
-        return round(statistics.quantiles(xs, n=100)[int(q) - 1], 1) if len(xs) > 2 else 0.0
+    floor = await broker_floor(broker, root, market, rate, args)
 
     return {
         "rate": rate,
@@ -342,6 +396,8 @@ async def latency(
         "opportunities": len(opps),
         "p50_ms": pct(lat, 50),
         "p99_ms": pct(lat, 99),
+        "broker_floor_p50_ms": floor["p50_ms"],
+        "broker_floor_p99_ms": floor["p99_ms"],
         "p50_by_third_ms": [pct(t, 50) for t in thirds],
         "p99_by_third_ms": [pct(t, 99) for t in thirds],
         "max_ms": max(lat, default=0.0),
