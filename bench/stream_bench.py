@@ -7,9 +7,7 @@ processes on it:
 
 - throughput: the whole input published first, then 1 and then 2 workers (one consumer
   group each) clear it; events/s from the workers' start to the group's committed offsets
-  reaching the end of every partition, with worker and broker CPU per event, and the
-  sustained rate between 10 % and 90 % of the input committed (without the first fetches
-  and the last commit, seconds of a ~25 s run);
+  reaching the end of every partition, with worker and broker CPU per event;
 - latency: one worker running, events published paced at the given rates with the ingest
   time stamped at publish; latency = each opportunity's ``detected_ts_ms`` minus its
   trigger event's ``event_ingest_ts_ms``, p50/p99 over the run and p50 per third of it (a
@@ -237,11 +235,9 @@ async def throughput(
         cpu0 = [cpu_seconds(pid) for pid in pids]
         broker0 = cpu_seconds(broker.proc.pid)
         t0 = last_progress = time.monotonic()
-        total = left = sum(ends.values())
-        progress: list[tuple[float, int]] = []  # (time, records committed)
+        left = sum(ends.values())
         while left:
             now_left = await behind(broker.bootstrap, settings.app_id, settings.topics.events, ends)
-            progress.append((time.monotonic(), total - now_left))
             if now_left < left:
                 left, last_progress = now_left, time.monotonic()
             for p in procs:
@@ -263,24 +259,12 @@ async def throughput(
         "events": len(events),
         "seconds": round(elapsed, 2),
         "events_per_s": round(len(events) / elapsed),
-        "sustained_events_per_s": sustained(progress, total, len(events)),
         "worker_cpu_us_per_event": round(cpu / len(events) * 1e6, 1),
         "broker_cpu_us_per_event": round(broker_cpu / len(events) * 1e6, 1),
         "opportunities": len(opps),
         "emitted_twice": sum(n - 1 for n in counts.values()),
         "identities": set(counts),
     }
-
-
-def sustained(progress: list[tuple[float, int]], records: int, events: int) -> int:
-    """Events/s between 10 % and 90 % of the input committed: the rate once the workers run,
-    without their first fetches and the group's last commit (a run of ~25 s spends seconds
-    in both). Committed records are turned into events at the input's mean per record."""
-    lo = next((t for t, done in progress if done >= 0.1 * records), None)
-    hi = next((t for t, done in progress if done >= 0.9 * records), None)
-    if lo is None or hi is None or hi <= lo:
-        return 0
-    return round(0.8 * events / (hi - lo))
 
 
 async def replays(
