@@ -254,3 +254,62 @@ def test_rates_of_the_continuous_model() -> None:
     assert rates(legs([("v2", 0, 10, 30)])) is None
     assert rates(legs([("v2", 10, 0, 30)])) is None
     assert rates(legs([("v3", 2**97, 13863, 0, 3000, 1, (), (), True)])) is None
+
+
+class Recorded(twin._Search):
+    """The search over a real cycle, recording every input ``ev`` evaluates."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self, legs: Legs, cap: int) -> None:
+        super().__init__(twin._legs(legs), cap)
+        self.seen: list[int] = []
+
+    def ev(self, x: int) -> int:
+        self.seen.append(x)
+        return int(super().ev(x))
+
+
+def _polish_by_hand(legs: Legs, cap: int, start: int) -> tuple[list[int], int]:
+    """The polish as its docstring states it, over precomputed outputs: for each
+    intermediate token k whose step at the best input is wider than one input, walk its
+    amounts up and then down from the best input's, evaluating each amount's smallest input
+    (a brute-force scan), a direction ending at amount 0, at an amount no input up to the cap
+    reaches, or after POLISH evaluations in a row without a strict improvement."""
+    profit = [0, *(_v2_chain(legs, y) - y for y in range(1, cap + 1))]
+    best, seen = start, []
+    for k in range(1, len(legs)):
+        mids = [0, *(_v2_chain(legs[:k], y) for y in range(1, cap + 1))]
+        m0 = mids[best]
+        left_edge = best == 1 or mids[best - 1] < m0
+        if m0 == 0 or (left_edge and (best >= cap or mids[best + 1] > m0)):
+            continue
+        for step in (1, -1):
+            m, misses = mids[best], 0
+            while misses < twin.POLISH:
+                m += step
+                y = next((y for y in range(1, cap + 1) if mids[y] >= m), 0)
+                if m < 1 or y == 0:
+                    break
+                seen.append(y)
+                improved = profit[y] > profit[best]
+                best = y if improved else best
+                misses = 0 if improved else misses + 1
+    return seen, best
+
+
+@pytest.mark.parametrize("legs", CYCLES)
+def test_polish_walks_the_left_edges_of_coarse_amounts(legs: Legs) -> None:
+    cap = legs[-1][2] - 2
+    walked = 0
+    for start in (1, 30, 60, 500, 777, cap // 2, cap - 2, cap):
+        search = Recorded(legs, cap)
+        search.ev(start)
+        search.seen.clear()
+        search.polish()
+        seen, best = _polish_by_hand(legs, cap, start)
+        assert search.seen == seen, (start, search.seen, seen)
+        assert search.best_x == best, start
+        walked += len(seen)
+    assert twin.POLISH == 16
+    assert walked > 50 if legs is COARSE else walked == 0
