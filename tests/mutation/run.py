@@ -199,6 +199,8 @@ def write_config(target: Target, work: Path) -> None:
             "no:cacheprovider",
             "-p",
             "tests.mutation.hypothesis_cap",
+            "-p",
+            "tests.mutation.cpu_limit",
             "-m",
             PYTEST_MARKERS,
         ],
