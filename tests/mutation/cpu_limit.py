@@ -41,14 +41,18 @@ def _clean_durations() -> dict[str, float]:
     return durations
 
 
-_DURATIONS: dict[str, float] | None = None
+_DURATIONS: dict[str, float] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Read the clean durations afresh for every session: mutmut runs pytest many times in
+    one process (and its forks), the first time before the file exists."""
+    global _DURATIONS
+    _DURATIONS = _clean_durations()
 
 
 def limit_for(nodeid: str) -> float:
     """The CPU seconds a test may use: FACTOR x its clean duration + FLOOR, or UNKNOWN."""
-    global _DURATIONS
-    if _DURATIONS is None:
-        _DURATIONS = _clean_durations()
     clean = _DURATIONS.get(nodeid)
     return UNKNOWN if clean is None else FACTOR * clean + FLOOR
 
