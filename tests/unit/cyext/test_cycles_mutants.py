@@ -9,6 +9,8 @@ a fee below 100 %), written out here; the messages are the twin's, which the ker
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -303,3 +305,13 @@ def test_search_respects_max_in(impl: ModuleType) -> None:
         assert max(profits[:max_in]) - 1 <= p <= max(profits[:max_in]), legs
         checked += 1
     assert checked >= 4
+
+
+def test_the_first_v3_quote_in_a_fresh_interpreter() -> None:
+    """The twin imports the V3 swap lazily, on its first V3 quote: in a new interpreter (this
+    process has quoted V3 legs already) that first quote is the swap's exact output too."""
+    leg = v3(liq=10**6)
+    code = f"from arbstream.cyext import cycles_py; print(cycles_py.cycle_output([{leg!r}], 1000))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) == _swap_out(leg, 1000) > 0

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from arbstream.cyext import cycles_py as twin
+from arbstream.cyext import v2_math_py
 
 from .test_cycles_mutants import _v2_chain
 
@@ -313,3 +314,127 @@ def test_polish_walks_the_left_edges_of_coarse_amounts(legs: Legs) -> None:
         walked += len(seen)
     assert twin.POLISH == 16
     assert walked > 50 if legs is COARSE else walked == 0
+
+
+class Steps(twin._Search):
+    """The search with a log of its steps: each step's name and arguments when it starts
+    (``bracket``, ``golden``: their results too) and every input evaluated."""
+
+    __slots__ = ("log",)
+
+    def __init__(self, legs: Any, cap: int) -> None:
+        super().__init__(legs, cap)
+        self.log: list[tuple[Any, ...]] = []
+
+    def ev(self, x: int) -> int:
+        self.log.append(("ev", x))
+        return int(super().ev(x))
+
+    def enumerate(self) -> None:
+        self.log.append(("enumerate",))
+        super().enumerate()
+
+    def bracket(self, s: int) -> tuple[int, int]:
+        self.log.append(("bracket", s))
+        lo, hi = super().bracket(s)
+        self.log.append(("bracketed", lo, hi))
+        return lo, hi
+
+    def golden(self, a: int, b: int) -> tuple[int, int]:
+        self.log.append(("golden", a, b))
+        a, b = super().golden(a, b)
+        self.log.append(("narrowed", a, b))
+        return a, b
+
+    def snap(self) -> None:
+        self.log.append(("snap",))
+        super().snap()
+
+    def climb(self) -> None:
+        self.log.append(("climb",))
+        super().climb()
+
+    def polish(self) -> None:
+        self.log.append(("polish",))
+        super().polish()
+
+
+def _run_steps(
+    monkeypatch: pytest.MonkeyPatch, legs: Legs, max_in: int | None = None
+) -> tuple[tuple[int, int, int], Steps]:
+    made: list[Steps] = []
+
+    def steps(legs: Any, cap: int) -> Steps:
+        made.append(Steps(legs, cap))
+        return made[-1]
+
+    monkeypatch.setattr(twin, "_Search", steps)
+    result = twin.optimize_cycle(legs, max_in)
+    assert len(made) == 1
+    return result, made[0]
+
+
+def _names(search: Steps) -> list[str]:
+    return [entry[0] for entry in search.log if entry[0] not in ("ev", "bracketed", "narrowed")]
+
+
+DEEP_V2: Legs = [("v2", 10**21, 2 * 10**21, 30), ("v2", 2 * 10**21, 11 * 10**20, 30)]
+DEEP_3: Legs = [
+    ("v2", 10**20, 3 * 10**20, 30),
+    ("v2", 10**20, 10**20, 5),
+    ("v2", 3 * 10**20, 11 * 10**19, 30),
+]
+
+
+@pytest.mark.parametrize("legs", [DEEP_V2, DEEP_3], ids=["two-v2", "three"])
+def test_search_runs_its_steps_in_the_documented_order(
+    monkeypatch: pytest.MonkeyPatch, legs: Legs
+) -> None:
+    """Past ENUM_CAP: (two V2 legs: optimal_two_pool's input first), the bracket from the
+    seed, the golden section on the bracket, every input of the final interval, snap, climb,
+    then (more than one leg) polish, snap and climb again; the result is the best input
+    evaluated."""
+    result, search = _run_steps(monkeypatch, legs)
+    cap = legs[-1][2] - 2
+    assert search.cap == cap
+    assert _names(search) == ["bracket", "golden", "snap", "climb", "polish", "snap", "climb"]
+    log = search.log
+    if len(legs) == 2:
+        (_, a1, b1, f1), (_, b2, a2, f2) = legs
+        x0 = v2_math_py.optimal_two_pool(a1, b1, f1, b2, a2, f2)[0]
+        assert log[0] == ("ev", x0) and 1 <= x0 <= cap
+    rates = twin._rates(twin._legs(legs))
+    assert rates is not None
+    start = log.index(("bracket", twin._seed(*rates, cap)))
+    lo, hi = next(e[1:] for e in log if e[0] == "bracketed")
+    assert ("golden", lo, hi) in log
+    at = next(i for i, e in enumerate(log) if e[0] == "narrowed")
+    a, b = log[at][1:]
+    assert log[at + 1 : at + 2 + b - a] == [("ev", x) for x in range(a, b + 1)]
+    assert log[at + 2 + b - a] == ("snap",)
+    assert start <= 1
+    evaluated = [e[1] for e in log if e[0] == "ev"]
+    profits = {x: _v2_chain(legs, x) - x for x in evaluated}
+    best = max(profits.values())
+    assert result == (search.best_x, search.best_o, search.best_p)
+    assert result[2] == best > 0 and profits[result[0]] == best
+
+
+def test_one_leg_search_has_no_polish(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, search = _run_steps(monkeypatch, [("v2", 10**20, 3 * 10**20, 30)])
+    assert _names(search) == ["bracket", "golden", "snap", "climb"]
+
+
+def test_small_caps_are_enumerated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cap = min(reserve_out - 2, max_in): every input up to it, in order, when it is at
+    most ENUM_CAP, and nothing else."""
+    for legs, max_in, cap in (
+        ([("v2", 1000, 2050, 30)], None, 2048),
+        (DEEP_V2, 2048, 2048),
+        (DEEP_V2, 7, 7),
+    ):
+        _, search = _run_steps(monkeypatch, legs, max_in)
+        assert search.cap == cap
+        assert search.log == [("enumerate",), *(("ev", x) for x in range(1, cap + 1))]
+    _, search = _run_steps(monkeypatch, [("v2", 1000, 2051, 30)])
+    assert search.cap == 2049 and _names(search)[0] == "bracket"
