@@ -16,6 +16,7 @@ lists the inputs the step evaluates, in order, and what it returns, worked out i
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +110,24 @@ def test_bracket_steps_right_doubling_until_two_misses() -> None:
     assert (search.best_x, search.best_p) == (107, 1000)
 
 
+def test_bracket_around_a_peak_at_the_seed() -> None:
+    # right: 101 misses (upper end), 103 misses: stop; left: 99 misses (lower end), 97 misses
+    search = Traced(lambda x: 1000 - abs(x - 100), cap=10**6)
+    assert search.bracket(100) == (99, 101)
+    assert search.seen == [100, 101, 103, 99, 97]
+
+
+def test_bracket_stops_on_misses_only_once_a_positive_profit_is_seen() -> None:
+    # a best profit of 0 is not positive: past the misses at 115 and 131 the walk goes on to
+    # the cap (163, 227, then 355 clamped to 300); with a best profit of 1 it stops at 131
+    flat = Traced(lambda x: -abs(x - 107), cap=300)
+    assert flat.bracket(100) == (103, 115)
+    assert flat.seen == [100, 101, 103, 107, 115, 131, 163, 227, 300]
+    paying = Traced(lambda x: 1 - abs(x - 107), cap=300)
+    assert paying.bracket(100) == (103, 115)
+    assert paying.seen == [100, 101, 103, 107, 115, 131]
+
+
 def test_bracket_first_step_scales_with_the_seed() -> None:
     # seed 2**20: d = 2**20 >> 16 = 16; steps 16, 32, 64 improve (s+16, s+48, s+112, the
     # last 12 from the peak), 128 and 256 miss
@@ -154,6 +173,34 @@ def test_golden_section_narrows_to_the_scan_width() -> None:
     assert search.golden(0, 100) == (61, 85)
     assert search.seen == [38, 61, 76, 85, 70]
     assert twin.SCAN == 32
+
+
+def test_golden_section_is_relative_to_the_interval() -> None:
+    # the same interval moved by 1000: the same steps, 1000 further
+    search = Traced(lambda x: -abs(x - 1070), cap=10**6)
+    assert search.golden(1000, 1100) == (1061, 1085)
+    assert search.seen == [1038, 1061, 1076, 1085, 1070]
+
+
+def test_golden_section_stops_at_exactly_scan_wide() -> None:
+    # [0, 51]: c = 51 * 0.381966 -> 19, d = 51 * 0.618034 -> 31; -7 < -5: keep [19, 51],
+    # d = 19 + 32 * 0.618034 -> 38; 51 - 19 = 32 = SCAN: done
+    search = Traced(lambda x: -abs(x - 26), cap=10**6)
+    assert search.golden(0, 51) == (19, 51)
+    assert search.seen == [19, 31, 38]
+
+
+def test_golden_section_on_huge_intervals_keeps_the_peak() -> None:
+    """On intervals of 2**60 the integer points drift off the golden ratio (0.618034 is not
+    1/phi) until the two interior points meet, and the search moves one of them a unit
+    aside: the peak of a unimodal profit stays in the interval it returns."""
+    rng = random.Random(3)
+    for _ in range(30):
+        peak = rng.randrange(2**60)
+        search = Traced(lambda x, p=peak: -abs(x - p), cap=2**61)
+        a, b = search.golden(0, 2**60)
+        assert a <= peak <= b and b - a <= twin.SCAN, peak
+        assert all(0 <= x <= 2**60 for x in search.seen)
 
 
 def test_golden_section_ties_keep_the_left_part() -> None:
