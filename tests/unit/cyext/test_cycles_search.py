@@ -147,6 +147,22 @@ def test_bracket_goes_left_when_nothing_right_improves() -> None:
     assert search.best_x == 37
 
 
+def test_bracket_left_stops_after_two_misses() -> None:
+    # right: 101, 103 miss; left: 99, 97, 93, 85 improve, 69 misses (the lower end), 37
+    # misses again: stop. Upper end: the improving point before the best, 93.
+    search = Traced(lambda x: 1000 - abs(x - 80), cap=10**6)
+    assert search.bracket(100) == (69, 93)
+    assert search.seen == [100, 101, 103, 99, 97, 93, 85, 69, 37]
+
+
+def test_bracket_left_ends_on_input_one() -> None:
+    # right: 4, 6, 10 = cap miss (no profit: no stop); left from 3: 2 improves, the next
+    # step (2) would reach 0, so 1 is evaluated instead and improves: the walk ends there
+    search = Traced(lambda x: -x, cap=10)
+    assert search.bracket(3) == (1, 2)
+    assert search.seen == [3, 4, 6, 10, 2, 1]
+
+
 def test_bracket_clamps_to_the_cap() -> None:
     # rising profit, cap 105: 101, 103, then 107 is clamped to 105; the walk ends at the cap,
     # which is the upper end (no miss above the best)
