@@ -74,7 +74,9 @@ def test_snap_moves_to_the_left_edge_of_the_output_step(legs: Legs) -> None:
         search.snap()
         o = outs[x]
         edge = x if o == 0 else next(y for y in range(1, x + 1) if outs[y] == o)
-        assert (search.best_x, search.best_o, search.best_p) == (edge, o, o - edge), (legs, x)
+        best = (search.best_x, search.best_o, search.best_p)
+        assert best == (edge, o, o - edge), (legs, x)
+        assert all(type(v) is int for v in best), best
 
 
 def test_snap_from_input_two() -> None:
@@ -83,6 +85,17 @@ def test_snap_from_input_two() -> None:
     search.ev(2)
     search.snap()
     assert (search.best_x, search.best_o, search.best_p) == (1, 1, 0)
+
+
+def test_snap_down_to_input_one() -> None:
+    # one pool of reserves 1 and 2, no fee: every input pays floor(2x / (1 + x)) = 1. From
+    # 4: 3 and 2 pay as much, 0 is below 1 (the exponential search ends), the binary search
+    # over (0, 2] tries 1, which pays 1: the edge is 1
+    search, _ = _search([("v2", 1, 2, 0)])
+    search.ev(4)
+    search.snap()
+    best = (search.best_x, search.best_o, search.best_p)
+    assert best == (1, 1, 0) and all(type(v) is int for v in best)
 
 
 class Traced(twin._Search):
