@@ -315,3 +315,27 @@ def test_the_first_v3_quote_in_a_fresh_interpreter() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert int(run.stdout) == _swap_out(leg, 1000) > 0
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_max_in_at_its_edges(impl: ModuleType) -> None:
+    """max_in = 1 sizes the one input 1 (a pool of reserves 1 and 1000 pays
+    floor(1000 / 2) = 500 for it); the largest uint256 is a bound like none."""
+    assert impl.optimize_cycle([("v2", 1, 1000, 0)], max_in=1) == (1, 500, 499)
+    legs = [("v2", 10**6, 2 * 10**6, 30), ("v2", 10**6, 10**6, 30)]
+    assert impl.optimize_cycle(legs, max_in=2**256 - 1) == impl.optimize_cycle(legs)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_a_marginal_rate_just_above_one_still_pays(impl: ModuleType) -> None:
+    """One fee-free pool with out/in reserves 1 + 5e-13 (uint112-sized): the profit
+    x * ro / (ri + x) - x peaks near x = ri * 5e-13 / 2 at about ri * (5e-13)**2 / 4, some
+    3e8 units. The rate test must not call that unprofitable (its margin is 1e-12 below 1)."""
+    r_out = 2**112 - 1
+    r_in = r_out - r_out // (2 * 10**12)
+    leg = ("v2", r_in, r_out, 0)
+    x_star = r_in // (4 * 10**12)
+    expected = _v2_chain([leg], x_star) - x_star
+    assert expected > 10**8
+    x, o, p = impl.optimize_cycle([leg])
+    assert p >= expected and o == _v2_chain([leg], x) and p == o - x
