@@ -314,7 +314,18 @@ def test_the_first_v3_quote_in_a_fresh_interpreter() -> None:
     code = f"from arbstream.cyext import cycles_py; print(cycles_py.cycle_output([{leg!r}], 1000))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert int(run.stdout) == _swap_out(leg, 1000) > 0
+    assert int(run.stdout) == _swap_out(leg, 1000) == twin.cycle_output([leg], 1000) > 0
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_a_pool_at_the_price_limit_cannot_be_swapped(impl: ModuleType) -> None:
+    """A pool priced at MIN_SQRT_RATIO (selling token0) or MAX_SQRT_RATIO - 1 (selling
+    token1) is at or past the default price limit: UniswapV3Pool.swap reverts ('SPL'), so the
+    leg pays nothing."""
+    bottom = v3(sqrt_p=MIN_SQRT, tick=-MAX_TICK)
+    top = v3(sqrt_p=MAX_SQRT - 1, tick=MAX_TICK - 1, zfo=False)
+    for leg in (bottom, top):
+        assert impl.cycle_output([leg], 1000) == 0, leg
 
 
 @pytest.mark.parametrize("impl", IMPLS)

@@ -367,6 +367,8 @@ def test_rates_of_the_continuous_model() -> None:
     assert a == pytest.approx(0.997 / 4, rel=1e-15) and b == pytest.approx(0.997 / 2e6, rel=1e-15)
     dry_range = ("v3", 2**97, 13863, 0, 3000, 1, (0, 20000), (5, -5), True)
     assert rates(legs([dry_range])) == (pytest.approx(0.997 * 4), float("inf"))
+    dry_range = ("v3", 2**97, 13863, 0, 3000, 1, (0, 20000), (5, -5), False)
+    assert rates(legs([dry_range])) == (pytest.approx(0.997 / 4), float("inf"))
     assert rates(legs([("v2", 0, 10, 30)])) is None
     assert rates(legs([("v2", 10, 0, 30)])) is None
     assert rates(legs([("v3", 2**97, 13863, 0, 3000, 1, (), (), True)])) is None
@@ -514,16 +516,30 @@ DEEP_3: Legs = [
 ]
 
 
-@pytest.mark.parametrize("legs", [DEEP_V2, DEEP_3], ids=["two-v2", "three"])
+# optimal_two_pool's input is 1 here: the first pool pays 500,000 for it and the second
+# already pays 2,999 of its 3,000 for that
+SATURATED: Legs = [("v2", 1, 10**6, 0), ("v2", 10, 3_000, 0)]
+DEEP_V2_X0 = 22934312012472616824  # optimal_two_pool's input for DEEP_V2
+
+
+@pytest.mark.parametrize(
+    ("legs", "max_in"),
+    [
+        pytest.param(DEEP_V2, None, id="two-v2"),
+        pytest.param(DEEP_V2, DEEP_V2_X0, id="two-v2-capped-at-its-input"),
+        pytest.param(SATURATED, None, id="two-v2-input-1"),
+        pytest.param(DEEP_3, None, id="three"),
+    ],
+)
 def test_search_runs_its_steps_in_the_documented_order(
-    monkeypatch: pytest.MonkeyPatch, legs: Legs
+    monkeypatch: pytest.MonkeyPatch, legs: Legs, max_in: int | None
 ) -> None:
     """Past ENUM_CAP: (two V2 legs: optimal_two_pool's input first), the bracket from the
     seed, the golden section on the bracket, every input of the final interval, snap, climb,
     then (more than one leg) polish, snap and climb again; the result is the best input
     evaluated."""
-    result, search = _run_steps(monkeypatch, legs)
-    cap = legs[-1][2] - 2
+    result, search = _run_steps(monkeypatch, legs, max_in)
+    cap = legs[-1][2] - 2 if max_in is None else min(legs[-1][2] - 2, max_in)
     assert search.cap == cap
     assert _names(search) == ["bracket", "golden", "snap", "climb", "polish", "snap", "climb"]
     log = search.log
