@@ -307,7 +307,7 @@ def test_search_respects_max_in(impl: ModuleType) -> None:
     assert checked >= 4
 
 
-def test_the_first_v3_quote_in_a_fresh_interpreter() -> None:
+def test_a_fresh_interpreter_quotes_v3_legs_exactly() -> None:
     """The twin imports the V3 swap lazily, on its first V3 quote: in a new interpreter (this
     process has quoted V3 legs already) that first quote is the swap's exact output too."""
     leg = v3(liq=10**6)
