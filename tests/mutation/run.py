@@ -199,6 +199,8 @@ def write_config(target: Target, work: Path) -> None:
             "no:cacheprovider",
             "-p",
             "tests.mutation.hypothesis_cap",
+            "-p",
+            "tests.mutation.cpu_limit",
             "-m",
             PYTEST_MARKERS,
         ],
@@ -221,6 +223,7 @@ def write_config(target: Target, work: Path) -> None:
 
 def mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"ARBSTREAM_NO_CYTHON": "1", "ARBSTREAM_HYPOTHESIS_PROFILE": "mutate"}
+    env["ARBSTREAM_MUTATE"] = "1"  # tests/mutation/budget.py: the tests' smaller case sets
     # tests that start `python -c ...` import the mutated tree too; the folder must exist
     # before the interpreter starts (a missing sys.path entry is cached as having no modules)
     (work / "mutants" / "src").mkdir(parents=True, exist_ok=True)

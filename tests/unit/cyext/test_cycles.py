@@ -32,6 +32,7 @@ from arbstream.cyext import cycles_py as twin
 from arbstream.cyext.errors import FeeError, PricingError, UintRangeError
 from arbstream.cyext.v3 import swap_py
 from arbstream.cyext.v3.tick_math_py import get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio
+from tests.mutation.budget import MUTATING, sized, subset
 
 from .parity import assert_missing_kernel_falls_back
 
@@ -41,7 +42,7 @@ except ImportError:  # pragma: no cover - test_kernel_is_built fails in that cas
     kernel = None  # type: ignore[assignment]
 
 IMPLS = [pytest.param(twin, id="python")]
-if kernel is not None:
+if kernel is not None and not MUTATING:  # make mutate: the twin is the module under test
     IMPLS.append(pytest.param(kernel, id="cython"))
 
 MIN_SQRT = twin.MIN_SQRT_RATIO
@@ -419,12 +420,14 @@ def test_search_mode_is_a_local_optimum_on_small_cycles() -> None:
 
 def dense_best(legs: Sequence[Leg], x: int) -> tuple[int, int]:
     """An independent dense search around x: every input within +-600, and +-12 around
-    points of a relative grid from -2 % to +2 % (steps of 0.1 %)."""
+    points of a relative grid from -2 % to +2 % (steps of 0.1 %); under ``make mutate``
+    +-60 and +-2 around the same grid."""
     best_p, best_x = ref_profit(legs, x), x
-    pts = set(range(max(1, x - 600), x + 601))
+    near, around = sized(600, 60), sized(12, 2)
+    pts = set(range(max(1, x - near), x + near + 1))
     for k in range(-20, 21):
         c = x + x * k // 1000
-        pts.update(range(max(1, c - 12), c + 13))
+        pts.update(range(max(1, c - around), c + around + 1))
     for y in sorted(pts):
         p = ref_profit(legs, y)
         if p > best_p:
@@ -433,6 +436,8 @@ def dense_best(legs: Sequence[Leg], x: int) -> tuple[int, int]:
 
 
 LARGE = [(n, mixed, seed) for n in (2, 3, 4) for mixed in (False, True) for seed in range(3)]
+# make mutate: every V2 case, and the mixed cases whose V3 swaps are the fewest
+LARGE = subset(LARGE, [c for c in LARGE if not c[1]] + [(2, True, 0), (3, True, 0), (4, True, 1)])
 
 
 @pytest.mark.parametrize("impl", IMPLS)
@@ -554,8 +559,8 @@ def test_kernel_matches_twin_max_in(legs: list[Leg], max_in: int) -> None:
 @pytest.mark.parametrize("impl", IMPLS)
 def test_batch_equals_per_cycle(impl: ModuleType) -> None:
     rng = random.Random(99)
-    batch = [big_cycle(rng, rng.choice((2, 3, 4)), rng.random() < 0.3) for _ in range(60)]
-    batch += [small_cycle(rng, rng.choice((2, 3)), rng.random() < 0.5) for _ in range(20)]
+    batch = [big_cycle(rng, rng.choice((2, 3, 4)), rng.random() < 0.3) for _ in range(sized(60, 8))]
+    batch += [small_cycle(rng, rng.choice((2, 3)), rng.random() < 0.5) for _ in range(sized(20, 4))]
     batch += [[tuple(leg) for leg in legs] for legs in batch[:3]]  # iterables of tuples
     assert impl.optimize_cycles(batch) == [impl.optimize_cycle(legs) for legs in batch]
     assert impl.optimize_cycles(iter(batch[:5])) == [
@@ -569,7 +574,9 @@ def shared_v3_batch() -> tuple[Leg, list[list[Leg]]]:
     lists (separate pool data for the kernel)."""
     rng = random.Random(7)
     shared = big_v3(rng, 2000.0, True)
-    batch = [[shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(12)]
+    batch = [
+        [shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(sized(12, 4))
+    ]
     as_lists = (*shared[:6], list(shared[6]), list(shared[7]), shared[8])
     batch += [[as_lists, legs[1]] for legs in batch[:3]]
     return shared, batch
@@ -607,13 +614,15 @@ def test_batch_on_threads_gives_the_same_results(impl: ModuleType) -> None:
     The per-cycle results are checked against the reference chain first."""
     rng = random.Random(2024)
     shared = big_v3(rng, 2000.0, True)
-    batch = [big_cycle(rng, rng.choice((2, 3, 4)), rng.random() < 0.3) for _ in range(40)]
-    batch += [small_cycle(rng, rng.choice((2, 3)), rng.random() < 0.5) for _ in range(20)]
-    batch += [[shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(12)]
+    batch = [big_cycle(rng, rng.choice((2, 3, 4)), rng.random() < 0.3) for _ in range(sized(40, 6))]
+    batch += [small_cycle(rng, rng.choice((2, 3)), rng.random() < 0.5) for _ in range(sized(20, 4))]
+    batch += [
+        [shared, *big_v2(rng, 1 / 2000.0, rng.uniform(0.99, 1.03))[:1]] for _ in range(sized(12, 3))
+    ]
     expected = [impl.optimize_cycle(legs) for legs in batch]
     for legs, result in zip(batch, expected, strict=True):
         assert_reference_local_optimum(legs, result)
-    assert sum(r[2] > 0 for r in expected) >= 10
+    assert sum(r[2] > 0 for r in expected) >= sized(10, 3)
     for threads in (1, 2, 3, 8):
         assert impl.optimize_cycles(batch, threads=threads) == expected
     assert impl.optimize_cycles(iter(batch), threads=2) == expected

@@ -9,6 +9,8 @@ a fee below 100 %), written out here; the messages are the twin's, which the ker
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from arbstream.cyext import cycles_py as twin
 from arbstream.cyext.errors import FeeError, UintRangeError
 from arbstream.cyext.v3 import swap_py
+from tests.mutation.budget import MUTATING
 
 try:
     from arbstream.cyext import _cycles as kernel
@@ -24,7 +27,7 @@ except ImportError:  # pragma: no cover - test_cycles.test_kernel_is_built fails
     kernel = None  # type: ignore[assignment]
 
 IMPLS = [pytest.param(twin, id="python")]
-if kernel is not None:
+if kernel is not None and not MUTATING:  # make mutate: the twin is the module under test
     IMPLS.append(pytest.param(kernel, id="cython"))
 
 MAX_TICK = 887272
@@ -302,3 +305,48 @@ def test_search_respects_max_in(impl: ModuleType) -> None:
         assert max(profits[:max_in]) - 1 <= p <= max(profits[:max_in]), legs
         checked += 1
     assert checked >= 4
+
+
+def test_a_fresh_interpreter_quotes_v3_legs_exactly() -> None:
+    """The twin imports the V3 swap lazily, on its first V3 quote: in a new interpreter (this
+    process has quoted V3 legs already) that first quote is the swap's exact output too."""
+    leg = v3(liq=10**6)
+    code = f"from arbstream.cyext import cycles_py; print(cycles_py.cycle_output([{leg!r}], 1000))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) == _swap_out(leg, 1000) == twin.cycle_output([leg], 1000) > 0
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_a_pool_at_the_price_limit_cannot_be_swapped(impl: ModuleType) -> None:
+    """A pool priced at MIN_SQRT_RATIO (selling token0) or MAX_SQRT_RATIO - 1 (selling
+    token1) is at or past the default price limit: UniswapV3Pool.swap reverts ('SPL'), so the
+    leg pays nothing."""
+    bottom = v3(sqrt_p=MIN_SQRT, tick=-MAX_TICK)
+    top = v3(sqrt_p=MAX_SQRT - 1, tick=MAX_TICK - 1, zfo=False)
+    for leg in (bottom, top):
+        assert impl.cycle_output([leg], 1000) == 0, leg
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_max_in_at_its_edges(impl: ModuleType) -> None:
+    """max_in = 1 sizes the one input 1 (a pool of reserves 1 and 1000 pays
+    floor(1000 / 2) = 500 for it); the largest uint256 is a bound like none."""
+    assert impl.optimize_cycle([("v2", 1, 1000, 0)], max_in=1) == (1, 500, 499)
+    legs = [("v2", 10**6, 2 * 10**6, 30), ("v2", 10**6, 10**6, 30)]
+    assert impl.optimize_cycle(legs, max_in=2**256 - 1) == impl.optimize_cycle(legs)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_a_marginal_rate_just_above_one_still_pays(impl: ModuleType) -> None:
+    """One fee-free pool with out/in reserves 1 + 5e-13 (uint112-sized): the profit
+    x * ro / (ri + x) - x peaks near x = ri * 5e-13 / 2 at about ri * (5e-13)**2 / 4, some
+    3e8 units. The rate test must not call that unprofitable (its margin is 1e-12 below 1)."""
+    r_out = 2**112 - 1
+    r_in = r_out - r_out // (2 * 10**12)
+    leg = ("v2", r_in, r_out, 0)
+    x_star = r_in // (4 * 10**12)
+    expected = _v2_chain([leg], x_star) - x_star
+    assert expected > 10**8
+    x, o, p = impl.optimize_cycle([leg])
+    assert p >= expected and o == _v2_chain([leg], x) and p == o - x
